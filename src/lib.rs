@@ -12,12 +12,15 @@
 //!
 //! | module | concept |
 //! |---|---|
+//! | `serializer` | [`Serializer`]: JSON or msgpack bodies, by content type |
 //! | `target` | [`Target`]: where an RPC or notification goes |
 //!
 //! Modules are private; the flat list of re-exports below is the API.
 
+mod serializer;
 mod target;
 
+pub use serializer::{Serializer, UnknownSerializer};
 pub use target::Target;
 
 #[cfg(doctest)]
