@@ -3,5 +3,49 @@
 //! oslo.messaging Pika-driver compatible RPC and notifications over RabbitMQ, as a tree
 //! of supervised actix actors on top of lapin. The pure model lives in `warren-core`
 //! and is re-exported here, so users depend on this crate alone.
+//!
+//! # Layout
+//!
+//! | module | concept |
+//! |---|---|
+//! | `transport` | [`Transport`]: one configured connection and the actors on it |
+//! | `connection` | [`HostConnection`]: one supervised actor per broker connection |
+//! | `pool` | [`ChannelPool`]: lends publisher channels per the pool options |
+//! | `publish` | confirmed publishing and the retry loop |
+//! | `rpc` | [`RpcClient`], [`RpcServer`], [`Endpoint`], the reply waiter |
+//! | `amqp`, `incoming`, `outgoing`, `declare` | lapin glue: declarations, properties |
+//! | `settings` | the options each actor needs, resolved from [`Config`] |
+//! | `error` | [`Error`]: what callers are told |
+//! | `runtime` | the tokio runtime lapin's I/O runs on |
+//!
+//! # Actor tree
+//!
+//! A [`Transport`] starts, in the caller's arbiter and each under an
+//! `actix::Supervisor`: a [`HostConnection`], a [`ChannelPool`] on it, an
+//! [`RpcClientActor`], and on the first call a [`ReplyWaiter`]. Each
+//! [`RpcServer`] is an [`RpcServerActor`]. Any of them restarts after
+//! `host_connection_reconnect_delay` when its connection or channel fails, and every
+//! `Addr` to it stays valid.
 
+mod amqp;
+mod connection;
+mod declare;
+mod error;
+mod incoming;
+mod outgoing;
+mod pool;
+mod publish;
+mod rpc;
+mod runtime;
+mod settings;
+mod transport;
+
+pub use connection::{ConnectionState, ConnectionStateChanged, HostConnection, SubscribeState};
+pub use error::Error;
+pub use pool::ChannelPool;
+pub use rpc::{
+    Call, Cast, Endpoint, MethodResult, ReplyWaiter, RpcClient, RpcClientActor, RpcServer,
+    RpcServerActor, StopServer, WhenReady,
+};
+pub use transport::{Transport, TransportBuilder};
 pub use warren_core::*;

@@ -1,0 +1,160 @@
+//! Opening one AMQP connection to one host: our own TCP socket (connect timeout,
+//! `TCP_USER_TIMEOUT`, no Nagle), then lapin's handshake on the dedicated runtime.
+
+use std::io;
+use std::time::Duration;
+
+use async_compat::CompatExt;
+use async_rs::{Runtime, Tokio};
+use lapin::tcp::AsyncTcpStream;
+use lapin::uri::{AMQPAuthority, AMQPQueryString, AMQPScheme, AMQPUri, AMQPUserInfo};
+use lapin::{Connection, ConnectionProperties};
+use socket2::{Domain, Protocol, Socket, Type};
+
+use super::endpoint::{ConnectionSettings, HostEndpoint};
+
+/// The lapin URI for `endpoint` with the tuning options of `settings`.
+fn amqp_uri(endpoint: &HostEndpoint, settings: &ConnectionSettings) -> AMQPUri {
+    let heartbeat = settings.heartbeat.as_secs().min(u64::from(u16::MAX)) as u16;
+    AMQPUri {
+        scheme: AMQPScheme::AMQP,
+        authority: AMQPAuthority {
+            userinfo: AMQPUserInfo {
+                username: endpoint.username.clone(),
+                password: endpoint.password.clone(),
+            },
+            host: endpoint.host.clone(),
+            port: endpoint.port,
+        },
+        vhost: endpoint.vhost.clone(),
+        query: AMQPQueryString {
+            frame_max: settings.frame_max,
+            channel_max: settings.channel_max,
+            // Zero would mean "take the broker's" in lapin; ask for what was configured.
+            heartbeat: (heartbeat > 0).then_some(heartbeat),
+            ..AMQPQueryString::default()
+        },
+    }
+}
+
+/// A connected TCP socket to `host:port` with our socket options.
+async fn open_socket(
+    host: String,
+    port: u16,
+    socket_timeout: Duration,
+    tcp_user_timeout: Option<Duration>,
+) -> io::Result<tokio::net::TcpStream> {
+    let connect = async {
+        let mut last_error = None;
+        for addr in tokio::net::lookup_host((host.as_str(), port)).await? {
+            let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+            socket.set_tcp_nodelay(true)?;
+            if let Some(t) = tcp_user_timeout {
+                // Unsupported kernels only lose the faster failure detection.
+                if let Err(e) = socket.set_tcp_user_timeout(Some(t)) {
+                    tracing::warn!(error = %e, "TCP_USER_TIMEOUT not supported; continuing without it");
+                }
+            }
+            socket.set_nonblocking(true)?;
+            match tokio::net::TcpSocket::from_std_stream(socket.into())
+                .connect(addr)
+                .await
+            {
+                Ok(stream) => return Ok(stream),
+                Err(e) => last_error = Some(e),
+            }
+        }
+        Err(last_error.unwrap_or_else(|| {
+            io::Error::new(io::ErrorKind::NotFound, "the host name resolved to no address")
+        }))
+    };
+    tokio::time::timeout(socket_timeout, connect)
+        .await
+        .map_err(|_| {
+            io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!("TCP connect did not finish within socket_timeout ({socket_timeout:?})"),
+            )
+        })?
+}
+
+/// Open an AMQP connection to `endpoint`, driven by `runtime` (never the actor's).
+pub(crate) async fn connect(
+    endpoint: &HostEndpoint,
+    settings: &ConnectionSettings,
+    runtime: Runtime<Tokio>,
+) -> lapin::Result<Connection> {
+    let uri = amqp_uri(endpoint, settings);
+    let socket_timeout = settings.socket_timeout;
+    let tcp_user_timeout = settings.tcp_user_timeout;
+    let properties = ConnectionProperties::default()
+        .with_connection_name(settings.connection_name.clone().into())
+        .with_client_property("product".into(), "warren".into())
+        .with_client_property("version".into(), env!("CARGO_PKG_VERSION").into());
+    Connection::connector(
+        uri,
+        runtime,
+        async move |uri: AMQPUri, _rt: Runtime<Tokio>| {
+            let stream = open_socket(
+                uri.authority.host.clone(),
+                uri.authority.port,
+                socket_timeout,
+                tcp_user_timeout,
+            )
+            .await?;
+            Ok(AsyncTcpStream::Plain(stream.compat()))
+        },
+        properties,
+    )
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(heartbeat: u64) -> ConnectionSettings {
+        ConnectionSettings {
+            heartbeat: Duration::from_secs(heartbeat),
+            frame_max: Some(131_072),
+            channel_max: None,
+            socket_timeout: Duration::from_millis(250),
+            tcp_user_timeout: Some(Duration::from_millis(250)),
+            reconnect_delay: Duration::from_millis(250),
+            connection_name: "test".into(),
+        }
+    }
+
+    fn endpoint() -> HostEndpoint {
+        HostEndpoint {
+            host: "::1".into(),
+            port: 5673,
+            username: "u".into(),
+            password: "secret".into(),
+            vhost: "/".into(),
+        }
+    }
+
+    #[test]
+    fn uri_carries_host_credentials_vhost_and_tuning() {
+        let uri = amqp_uri(&endpoint(), &settings(1));
+        assert_eq!(uri.authority.host, "::1");
+        assert_eq!(uri.authority.port, 5673);
+        assert_eq!(uri.authority.userinfo.username, "u");
+        assert_eq!(uri.vhost, "/");
+        assert_eq!(uri.query.heartbeat, Some(1));
+        assert_eq!(uri.query.frame_max, Some(131_072));
+    }
+
+    #[test]
+    fn zero_heartbeat_is_left_to_the_broker() {
+        assert_eq!(amqp_uri(&endpoint(), &settings(0)).query.heartbeat, None);
+    }
+
+    #[test]
+    fn endpoint_debug_and_display_hide_the_password() {
+        let e = endpoint();
+        assert!(!format!("{e:?}").contains("secret"));
+        assert_eq!(e.to_string(), "[::1]:5673");
+    }
+}

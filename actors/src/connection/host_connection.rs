@@ -1,0 +1,300 @@
+//! [`HostConnection`]: the supervised actor that owns one AMQP connection.
+//!
+//! Messages handled:
+//! - [`OpenChannel`] (crate-internal): a new channel on the current connection. While
+//!   not connected the request is parked and answered once a connection is up, so
+//!   callers bound their wait with their own timeout.
+//! - [`SubscribeState`]: receive a [`ConnectionStateChanged`] on every change.
+//! - [`CloseConnection`] (crate-internal): close gracefully and stop reconnecting.
+//!
+//! Restart behaviour: any connection error (an `Error` event from lapin, or a failed
+//! attempt) stops the actor; its `Supervisor` restarts it, and `started` then waits
+//! `host_connection_reconnect_delay` before trying the next host of the URL. Every
+//! `Addr` stays valid across restarts. lapin's own auto-recovery is never enabled:
+//! recovery has exactly one owner.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use actix::prelude::*;
+use async_rs::{Runtime, Tokio};
+use futures_util::FutureExt;
+use tokio::sync::oneshot;
+
+use super::connect::connect;
+use super::endpoint::{ConnectionSettings, HostEndpoint};
+use super::rotation::{HostRotation, NextHost};
+use super::state::{ConnectionState, ConnectionStateChanged};
+use crate::Error;
+
+/// Where the actor is in its connection's life.
+enum Link {
+    /// Waiting to (re)connect, or about to.
+    Idle,
+    /// An attempt on host `index` is under way.
+    Connecting { index: usize },
+    /// Connected to host `index`.
+    Connected {
+        connection: Arc<lapin::Connection>,
+        index: usize,
+    },
+    /// Closed on request: stays so.
+    Closed,
+}
+
+/// The actor owning one broker connection; see the module docs.
+pub struct HostConnection {
+    hosts: Arc<[HostEndpoint]>,
+    settings: ConnectionSettings,
+    runtime: Runtime<Tokio>,
+    rotation: HostRotation,
+    link: Link,
+    attempt: u32,
+    subscribers: Vec<Recipient<ConnectionStateChanged>>,
+    parked: Vec<oneshot::Sender<Result<lapin::Channel, Error>>>,
+    restarts: u64,
+}
+
+impl HostConnection {
+    pub(crate) fn new(
+        hosts: Vec<HostEndpoint>,
+        settings: ConnectionSettings,
+        runtime: Runtime<Tokio>,
+    ) -> Self {
+        let start = rand::random_range(0..hosts.len().max(1));
+        let rotation = HostRotation::new(hosts.len(), start, settings.reconnect_delay);
+        Self {
+            hosts: hosts.into(),
+            settings,
+            runtime,
+            rotation,
+            link: Link::Idle,
+            attempt: 0,
+            subscribers: Vec::new(),
+            parked: Vec::new(),
+            restarts: 0,
+        }
+    }
+
+    fn publish_state(&mut self, state: ConnectionState) {
+        let change = ConnectionStateChanged {
+            connection: self.settings.connection_name.clone(),
+            state,
+        };
+        self.subscribers.retain(|s| s.try_send(change.clone()).is_ok() || s.connected());
+    }
+
+    /// Pick the next host and try it; reschedule if every host is throttled.
+    fn connect_next(&mut self, ctx: &mut Context<Self>) {
+        if matches!(self.link, Link::Closed) {
+            return;
+        }
+        let index = match self.rotation.next(Instant::now()) {
+            NextHost::Try(index) => index,
+            NextHost::WaitFor(wait) => {
+                ctx.run_later(wait, |act, ctx| act.connect_next(ctx));
+                return;
+            }
+        };
+        let endpoint = self.hosts[index].clone();
+        self.attempt += 1;
+        self.link = Link::Connecting { index };
+        self.publish_state(ConnectionState::Connecting {
+            host: endpoint.to_string(),
+            attempt: self.attempt,
+        });
+        let settings = self.settings.clone();
+        let runtime = self.runtime.clone();
+        let bound = settings.attempt_timeout();
+        let attempt = async move {
+            match tokio::time::timeout(bound, connect(&endpoint, &settings, runtime)).await {
+                Ok(Ok(connection)) => Ok(connection),
+                Ok(Err(e)) => Err(format!("connecting to {endpoint} failed: {e}")),
+                Err(_) => Err(format!("connecting to {endpoint} did not finish within {bound:?}")),
+            }
+        };
+        ctx.spawn(attempt.into_actor(self).map(move |result, act, ctx| match result {
+            Ok(connection) => act.on_connected(index, connection, ctx),
+            Err(reason) => {
+                act.rotation.failed(index, Instant::now());
+                act.fail(reason, ctx);
+            }
+        }));
+    }
+
+    fn on_connected(&mut self, index: usize, connection: lapin::Connection, ctx: &mut Context<Self>) {
+        if matches!(self.link, Link::Closed) {
+            // Closed while the attempt was under way: do not keep this connection.
+            actix::spawn(async move {
+                let _ = connection.close(200, "warren transport closed".into()).await;
+            });
+            return;
+        }
+        self.rotation.succeeded(index);
+        self.attempt = 0;
+        ctx.add_stream(connection.events_listener());
+        let connection = Arc::new(connection);
+        self.link = Link::Connected {
+            connection: connection.clone(),
+            index,
+        };
+        let host = self.hosts[index].to_string();
+        tracing::info!(connection = %self.settings.connection_name, %host, "connected to RabbitMQ");
+        self.publish_state(ConnectionState::Connected { host });
+        for waiter in std::mem::take(&mut self.parked) {
+            let connection = connection.clone();
+            actix::spawn(async move {
+                let _ = waiter.send(create_channel(&connection).await);
+            });
+        }
+    }
+
+    /// The connection or the attempt failed: tell subscribers and restart.
+    fn fail(&mut self, reason: String, ctx: &mut Context<Self>) {
+        tracing::warn!(connection = %self.settings.connection_name, %reason, "RabbitMQ connection failed; reconnecting");
+        self.publish_state(ConnectionState::BackingOff { reason });
+        ctx.stop();
+    }
+}
+
+async fn create_channel(connection: &lapin::Connection) -> Result<lapin::Channel, Error> {
+    connection
+        .create_channel()
+        .await
+        .map_err(|e| Error::from_lapin("channel.open", &e))
+}
+
+impl Actor for HostConnection {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        if self.restarts == 0 {
+            self.connect_next(ctx);
+        } else {
+            ctx.run_later(self.settings.reconnect_delay, |act, ctx| act.connect_next(ctx));
+        }
+    }
+}
+
+impl Supervised for HostConnection {
+    fn restarting(&mut self, _ctx: &mut Context<Self>) {
+        self.restarts += 1;
+        if let Link::Connecting { index } | Link::Connected { index, .. } = self.link {
+            // An attempt cut short by the restart counts as a failure of that host.
+            if matches!(self.link, Link::Connecting { .. }) {
+                self.rotation.failed(index, Instant::now());
+            }
+        }
+        if !matches!(self.link, Link::Closed) {
+            self.link = Link::Idle;
+        }
+    }
+}
+
+impl StreamHandler<lapin::Event> for HostConnection {
+    fn handle(&mut self, event: lapin::Event, ctx: &mut Context<Self>) {
+        match event {
+            lapin::Event::Error(e) => self.fail(format!("connection lost: {e}"), ctx),
+            lapin::Event::ConnectionBlocked(reason) => {
+                tracing::warn!(connection = %self.settings.connection_name, %reason, "broker blocked the connection");
+                self.publish_state(ConnectionState::Blocked { reason });
+            }
+            lapin::Event::ConnectionUnblocked => {
+                if let Link::Connected { index, .. } = self.link {
+                    let host = self.hosts[index].to_string();
+                    self.publish_state(ConnectionState::Connected { host });
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn finished(&mut self, _ctx: &mut Context<Self>) {
+        // The events stream only ends with the connection itself; the `Error` event
+        // that precedes it has already restarted us. Do not stop a second time.
+    }
+}
+
+/// Ask for a new channel on the connection (parked until connected).
+pub(crate) struct OpenChannel;
+
+impl Message for OpenChannel {
+    type Result = Result<lapin::Channel, Error>;
+}
+
+impl Handler<OpenChannel> for HostConnection {
+    type Result = ResponseFuture<Result<lapin::Channel, Error>>;
+
+    fn handle(&mut self, _: OpenChannel, _ctx: &mut Context<Self>) -> Self::Result {
+        match &self.link {
+            Link::Connected { connection, .. } => {
+                let connection = connection.clone();
+                Box::pin(async move { create_channel(&connection).await })
+            }
+            Link::Closed => Box::pin(async { Err(Error::Shutdown) }),
+            Link::Idle | Link::Connecting { .. } => {
+                let (tx, rx) = oneshot::channel();
+                self.parked.push(tx);
+                Box::pin(rx.map(|r| r.unwrap_or(Err(Error::Shutdown))))
+            }
+        }
+    }
+}
+
+/// Subscribe to the connection's state changes.
+#[derive(Message)]
+#[rtype(result = "ConnectionState")]
+pub struct SubscribeState(pub Recipient<ConnectionStateChanged>);
+
+impl Handler<SubscribeState> for HostConnection {
+    type Result = MessageResult<SubscribeState>;
+
+    fn handle(&mut self, msg: SubscribeState, _ctx: &mut Context<Self>) -> Self::Result {
+        self.subscribers.push(msg.0);
+        MessageResult(self.current_state())
+    }
+}
+
+impl HostConnection {
+    fn current_state(&self) -> ConnectionState {
+        match &self.link {
+            Link::Connected { index, .. } => ConnectionState::Connected {
+                host: self.hosts[*index].to_string(),
+            },
+            Link::Connecting { index } => ConnectionState::Connecting {
+                host: self.hosts[*index].to_string(),
+                attempt: self.attempt,
+            },
+            Link::Idle => ConnectionState::BackingOff {
+                reason: "waiting to reconnect".into(),
+            },
+            Link::Closed => ConnectionState::Closed,
+        }
+    }
+}
+
+/// Close the connection gracefully and stop reconnecting.
+pub(crate) struct CloseConnection;
+
+impl Message for CloseConnection {
+    type Result = ();
+}
+
+impl Handler<CloseConnection> for HostConnection {
+    type Result = ResponseFuture<()>;
+
+    fn handle(&mut self, _: CloseConnection, _ctx: &mut Context<Self>) -> Self::Result {
+        let previous = std::mem::replace(&mut self.link, Link::Closed);
+        for waiter in self.parked.drain(..) {
+            let _ = waiter.send(Err(Error::Shutdown));
+        }
+        self.publish_state(ConnectionState::Closed);
+        match previous {
+            Link::Connected { connection, .. } => Box::pin(async move {
+                let close = connection.close(200, "warren transport closed".into());
+                let _ = tokio::time::timeout(Duration::from_secs(5), close).await;
+            }),
+            _ => Box::pin(async {}),
+        }
+    }
+}

@@ -1,0 +1,25 @@
+//! Declarations a sender makes on its own (the Pika driver's sender-side topology):
+//! the RPC exchange when a publish found it missing.
+
+use crate::amqp;
+use crate::connection::OpenChannel;
+use crate::transport::Shared;
+
+/// Declare the RPC exchange `name` (direct, non-durable, auto-delete) on a short-lived
+/// channel. A failure is only logged: the retry that follows reports the outcome.
+pub(crate) async fn declare_rpc_exchange(shared: &Shared, name: &str) {
+    let result = async {
+        let channel = shared
+            .connection
+            .send(OpenChannel)
+            .await
+            .map_err(|_| crate::Error::Shutdown)??;
+        let declared = amqp::declare_exchange(&channel, name, false).await;
+        let _ = channel.close(200, "declared".into()).await;
+        declared
+    }
+    .await;
+    if let Err(e) = result {
+        tracing::warn!(exchange = %name, error = %e, "could not declare the RPC exchange");
+    }
+}

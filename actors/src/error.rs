@@ -1,0 +1,131 @@
+//! [`Error`]: everything a warren caller can be told, one variant per thing to do.
+
+use std::time::Duration;
+
+use warren_core::{ConfigError, RemoteError, WireError};
+
+/// What went wrong with a warren operation.
+///
+/// Each variant is a different situation for the caller: [`Error::is_retryable`] tells
+/// the ones where trying again later may succeed.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// No answer within the time allowed. The request may still be processed.
+    #[error("timed out after {after:?} waiting for {waiting_for}")]
+    Timeout {
+        /// What was being waited for.
+        waiting_for: &'static str,
+        /// The time allowed.
+        after: Duration,
+    },
+    /// A mandatory message could not be routed to any queue: nobody listens on that
+    /// target (start a server for the topic, or check the exchange and topic names).
+    #[error(
+        "message to exchange {exchange:?} with routing key {routing_key:?} could not be \
+         delivered to any queue: no server or listener is bound to it"
+    )]
+    Undeliverable {
+        /// The exchange published to.
+        exchange: String,
+        /// The routing key used.
+        routing_key: String,
+    },
+    /// The broker refused the message (`basic.nack`), for example because a queue
+    /// limit was reached.
+    #[error("the broker rejected the message to exchange {exchange:?} (routing key {routing_key:?})")]
+    Rejected {
+        /// The exchange published to.
+        exchange: String,
+        /// The routing key used.
+        routing_key: String,
+    },
+    /// No usable connection to any broker host; warren keeps reconnecting.
+    #[error("RabbitMQ connection unavailable: {reason}")]
+    ConnectionUnavailable {
+        /// What failed, without credentials.
+        reason: String,
+    },
+    /// The broker refused an operation on a channel (for example a declaration whose
+    /// arguments differ from the existing queue's: `406 PRECONDITION_FAILED`).
+    #[error("the broker refused {operation}: {reason}")]
+    Broker {
+        /// The AMQP operation.
+        operation: String,
+        /// The broker's reply text.
+        reason: String,
+    },
+    /// The target cannot be used for this operation.
+    #[error("invalid target: {reason}")]
+    InvalidTarget {
+        /// Why.
+        reason: String,
+    },
+    /// The remote endpoint raised an exception: its class, module, message and
+    /// traceback as the server sent them (a Python `ValueError` has class
+    /// `ValueError`, module `builtins`).
+    #[error("{0}")]
+    Remote(RemoteError),
+    /// A message could not be encoded, or a reply could not be decoded.
+    #[error("{0}")]
+    Wire(#[from] WireError),
+    /// The arguments of a call or cast could not be serialized.
+    #[error("the arguments of {method:?} cannot be serialized: {reason}")]
+    Arguments {
+        /// The method called.
+        method: String,
+        /// What serde reported.
+        reason: String,
+    },
+    /// The result of a call is not of the type asked for.
+    #[error("the result of {method:?} is not of the expected type: {reason}")]
+    Result {
+        /// The method called.
+        method: String,
+        /// What serde reported.
+        reason: String,
+    },
+    /// The configuration is unusable.
+    #[error("invalid configuration: {reason}")]
+    Config {
+        /// What is wrong, and where, without secrets.
+        reason: String,
+    },
+    /// The transport (or the actor) was shut down.
+    #[error("warren transport is shut down")]
+    Shutdown,
+}
+
+impl Error {
+    /// Whether the same operation may succeed if tried again later.
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            Error::Timeout { .. }
+                | Error::Undeliverable { .. }
+                | Error::Rejected { .. }
+                | Error::ConnectionUnavailable { .. }
+        )
+    }
+
+    /// Map a lapin error met while doing `operation`.
+    pub(crate) fn from_lapin(operation: &str, error: &lapin::Error) -> Self {
+        match error.kind() {
+            lapin::ErrorKind::ProtocolError(amqp) if error.is_amqp_soft_error() => Error::Broker {
+                operation: operation.to_owned(),
+                reason: amqp.to_string(),
+            },
+            _ => Error::ConnectionUnavailable {
+                reason: format!("{operation} failed: {error}"),
+            },
+        }
+    }
+}
+
+impl From<ConfigError> for Error {
+    fn from(e: ConfigError) -> Self {
+        Error::Config {
+            reason: e.to_string(),
+        }
+    }
+}

@@ -1,0 +1,18 @@
+//! oslo-style RPC: the client actor and its handle, the reply waiter, the server actor
+//! and its endpoints.
+
+mod client;
+mod client_handle;
+mod dispatcher;
+mod endpoint;
+mod reply_waiter;
+mod server;
+mod server_handle;
+
+pub use client::{Call, Cast, RpcClientActor};
+pub use client_handle::RpcClient;
+pub use endpoint::{Endpoint, MethodResult};
+pub(crate) use reply_waiter::ReplyQueueSpec;
+pub use reply_waiter::ReplyWaiter;
+pub use server::{RpcServerActor, StopServer, WhenReady};
+pub use server_handle::RpcServer;

@@ -1,0 +1,211 @@
+//! [`ReplyWaiter`]: the supervised actor that owns the transport's reply queue.
+//!
+//! One reply queue per transport, named `reply.<project>.<prog>.<uuid>`, bound to
+//! `rpc_reply_exchange` with its own name as the key and `x-expires` =
+//! `rpc_queue_expiration`. Callers register a correlation id before publishing
+//! ([`ExpectReply`]), and the actor completes their slot when the reply arrives. A
+//! reply nobody waits for (late, after a timeout) is acked and dropped.
+//!
+//! Restart behaviour: when its channel or consumer fails, or the broker cancels the
+//! consumer (queue deleted), the actor restarts after `host_connection_reconnect_delay`
+//! and declares and consumes the same queue again. Registered callers keep waiting
+//! across the restart: a reply published to the surviving queue is still delivered.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use actix::prelude::*;
+use futures_util::FutureExt;
+use lapin::message::Delivery;
+use lapin::options::BasicAckOptions;
+use tokio::sync::oneshot;
+use warren_core::RpcReply;
+
+use crate::Error;
+use crate::amqp;
+use crate::connection::{HostConnection, OpenChannel};
+use crate::incoming::decode_properties;
+
+/// What a caller gets back: the decoded reply, or why it could not be decoded.
+pub(crate) type ReplyOutcome = Result<RpcReply, Error>;
+
+/// The reply queue's set-up.
+#[derive(Debug, Clone)]
+pub(crate) struct ReplyQueueSpec {
+    pub(crate) exchange: String,
+    pub(crate) queue: String,
+    pub(crate) expiration: Duration,
+    pub(crate) prefetch: u16,
+    pub(crate) reconnect_delay: Duration,
+}
+
+enum Consuming {
+    /// Declaring and starting the consumer; registrations wait.
+    SettingUp(Vec<oneshot::Sender<()>>),
+    Ready,
+}
+
+/// The reply queue's actor; see the module docs.
+pub struct ReplyWaiter {
+    connection: Addr<HostConnection>,
+    spec: ReplyQueueSpec,
+    consuming: Consuming,
+    waiting: HashMap<String, oneshot::Sender<ReplyOutcome>>,
+    restarts: u64,
+}
+
+impl ReplyWaiter {
+    pub(crate) fn new(connection: Addr<HostConnection>, spec: ReplyQueueSpec) -> Self {
+        Self {
+            connection,
+            spec,
+            consuming: Consuming::SettingUp(Vec::new()),
+            waiting: HashMap::new(),
+            restarts: 0,
+        }
+    }
+
+    fn set_up(&mut self, ctx: &mut Context<Self>) {
+        let connection = self.connection.clone();
+        let spec = self.spec.clone();
+        let setup = async move {
+            let channel = connection.send(OpenChannel).await.map_err(|_| Error::Shutdown)??;
+            amqp::set_prefetch(&channel, spec.prefetch).await?;
+            amqp::declare_exchange(&channel, &spec.exchange, false).await?;
+            let expires_ms = i64::try_from(spec.expiration.as_millis()).unwrap_or(i64::MAX);
+            let args: &[(&str, i64)] = if expires_ms > 0 { &[("x-expires", expires_ms)] } else { &[] };
+            amqp::declare_queue(&channel, &spec.queue, false, args).await?;
+            amqp::bind_queue(&channel, &spec.queue, &spec.exchange, &spec.queue).await?;
+            let consumer = amqp::consume(&channel, &spec.queue, false).await?;
+            Ok::<_, Error>((channel, consumer))
+        };
+        ctx.spawn(setup.into_actor(self).map(|result, act, ctx| match result {
+            Ok((_channel, consumer)) => {
+                ctx.add_stream(consumer);
+                if let Consuming::SettingUp(parked) = std::mem::replace(&mut act.consuming, Consuming::Ready) {
+                    for p in parked {
+                        let _ = p.send(());
+                    }
+                }
+            }
+            Err(e) => {
+                tracing::warn!(queue = %act.spec.queue, error = %e, "reply queue set-up failed; retrying");
+                ctx.stop();
+            }
+        }));
+    }
+
+    fn on_delivery(&mut self, delivery: Delivery) {
+        // Ack first, as the Pika driver does: a reply is only useful to its waiter.
+        let acker = delivery.acker.clone();
+        actix::spawn(async move {
+            let _ = acker.ack(BasicAckOptions::default()).await;
+        });
+        let Some(correlation_id) = delivery.properties.correlation_id().as_ref().map(|c| c.to_string()) else {
+            tracing::warn!(queue = %self.spec.queue, "dropping a reply without correlation_id");
+            return;
+        };
+        let Some(waiter) = self.waiting.remove(&correlation_id) else {
+            tracing::debug!(%correlation_id, "dropping a reply nobody waits for (late or duplicate)");
+            return;
+        };
+        let outcome = decode_properties(&delivery.properties)
+            .and_then(|incoming| RpcReply::from_body(incoming.serializer, &delivery.data).map_err(Error::from))
+            .inspect_err(|e| tracing::warn!(%correlation_id, error = %e, "undecodable reply fails its call"));
+        let _ = waiter.send(outcome);
+    }
+}
+
+impl Actor for ReplyWaiter {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        if self.restarts == 0 {
+            self.set_up(ctx);
+        } else {
+            ctx.run_later(self.spec.reconnect_delay, |act, ctx| act.set_up(ctx));
+        }
+    }
+}
+
+impl Supervised for ReplyWaiter {
+    fn restarting(&mut self, _ctx: &mut Context<Self>) {
+        self.restarts += 1;
+        let parked = match std::mem::replace(&mut self.consuming, Consuming::SettingUp(Vec::new())) {
+            Consuming::SettingUp(p) => p,
+            Consuming::Ready => Vec::new(),
+        };
+        self.consuming = Consuming::SettingUp(parked);
+    }
+}
+
+impl StreamHandler<lapin::Result<Delivery>> for ReplyWaiter {
+    fn handle(&mut self, item: lapin::Result<Delivery>, ctx: &mut Context<Self>) {
+        match item {
+            Ok(delivery) => self.on_delivery(delivery),
+            Err(e) => {
+                tracing::warn!(queue = %self.spec.queue, error = %e, "reply consumer failed; restarting");
+                ctx.stop();
+            }
+        }
+    }
+
+    fn finished(&mut self, ctx: &mut Context<Self>) {
+        // The consumer ended: the channel closed, or the broker cancelled it (queue
+        // deleted). Either way, declare and consume again.
+        tracing::warn!(queue = %self.spec.queue, "reply consumer ended; re-declaring");
+        ctx.stop();
+    }
+}
+
+/// Register `correlation_id` before publishing a call; resolves once the reply queue
+/// is consumed, with the queue name for `reply_to` and the slot the reply will fill.
+pub(crate) struct ExpectReply {
+    pub(crate) correlation_id: String,
+}
+
+/// A registered call's reply address and slot.
+pub(crate) struct ReplySlot {
+    pub(crate) reply_to: String,
+    pub(crate) reply: oneshot::Receiver<ReplyOutcome>,
+}
+
+impl Message for ExpectReply {
+    type Result = Result<ReplySlot, Error>;
+}
+
+impl Handler<ExpectReply> for ReplyWaiter {
+    type Result = ResponseFuture<Result<ReplySlot, Error>>;
+
+    fn handle(&mut self, msg: ExpectReply, _ctx: &mut Context<Self>) -> Self::Result {
+        let (tx, rx) = oneshot::channel();
+        self.waiting.insert(msg.correlation_id, tx);
+        let reply_to = self.spec.queue.clone();
+        let slot = ReplySlot { reply_to, reply: rx };
+        match &mut self.consuming {
+            Consuming::Ready => Box::pin(async move { Ok(slot) }),
+            Consuming::SettingUp(parked) => {
+                let (ready_tx, ready_rx) = oneshot::channel();
+                parked.push(ready_tx);
+                Box::pin(ready_rx.map(move |r| r.map(|()| slot).map_err(|_| Error::Shutdown)))
+            }
+        }
+    }
+}
+
+/// Stop waiting for `correlation_id` (the caller timed out or failed to publish).
+pub(crate) struct ForgetReply {
+    pub(crate) correlation_id: String,
+}
+
+impl Message for ForgetReply {
+    type Result = ();
+}
+
+impl Handler<ForgetReply> for ReplyWaiter {
+    type Result = ();
+
+    fn handle(&mut self, msg: ForgetReply, _ctx: &mut Context<Self>) {
+        self.waiting.remove(&msg.correlation_id);
+    }
+}

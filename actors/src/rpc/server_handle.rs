@@ -1,0 +1,85 @@
+//! [`RpcServer`]: start an [`RpcServerActor`] for a target and stop it gracefully.
+
+use actix::{Addr, Supervisor};
+use warren_core::{Target, naming};
+
+use super::dispatcher::Dispatcher;
+use super::endpoint::Endpoint;
+use super::server::{RpcServerActor, StopServer, WhenReady};
+use crate::{Error, Transport};
+
+/// A running RPC server; cheap to clone.
+///
+/// # Examples
+///
+/// ```no_run
+/// # async fn demo(transport: warren::Transport) -> Result<(), warren::Error> {
+/// use serde::Deserialize;
+/// use warren::{Endpoint, RemoteError, RpcServer, Target};
+///
+/// #[derive(Deserialize)]
+/// struct Echo { value: serde_json::Value }
+///
+/// let endpoint = Endpoint::new()
+///     .method("echo", |_ctx, args: Echo| async move { Ok::<_, RemoteError>(args.value) });
+/// let server = RpcServer::start(&transport, Target::new("demo").with_server("host1"), vec![endpoint])?;
+/// server.ready().await?;
+/// // ... later:
+/// server.stop().await;
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct RpcServer {
+    actor: Addr<RpcServerActor>,
+}
+
+impl RpcServer {
+    /// Start serving `target` (topic and server required) with `endpoints`, checked
+    /// in order, in the current actix arbiter.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidTarget`] when the topic or the server is missing or a name is
+    /// too long for AMQP.
+    pub fn start(transport: &Transport, target: Target, endpoints: Vec<Endpoint>) -> Result<Self, Error> {
+        let invalid = |reason: &str| Error::InvalidTarget {
+            reason: reason.to_owned(),
+        };
+        if target.topic.is_empty() {
+            return Err(invalid("an RPC server needs a topic"));
+        }
+        let server = target
+            .server
+            .clone()
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| invalid("an RPC server needs a server name (Target::with_server)"))?;
+        let shared = transport.shared.clone();
+        let exchange = naming::rpc_exchange(&target, &shared.rpc.default_exchange)
+            .map_err(|e| invalid(&e.to_string()))?;
+        let topic = target.topic.clone();
+        let dispatcher = Dispatcher::new(endpoints);
+        let actor = Supervisor::start(move |_| RpcServerActor::new(shared, exchange, topic, server, dispatcher));
+        Ok(Self { actor })
+    }
+
+    /// Resolves once the server consumes its queues (calls sent earlier are retried
+    /// until then, so waiting is only needed to measure or to test).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Shutdown`] when the server was stopped first.
+    pub async fn ready(&self) -> Result<(), Error> {
+        self.actor.send(WhenReady).await.map_err(|_| Error::Shutdown)?
+    }
+
+    /// The server actor, to send [`StopServer`] or [`WhenReady`] from other actors.
+    pub fn actor(&self) -> Addr<RpcServerActor> {
+        self.actor.clone()
+    }
+
+    /// Stop gracefully: stop consuming, finish the requests in progress and send their
+    /// replies, then close the channel.
+    pub async fn stop(&self) {
+        let _ = self.actor.send(StopServer).await;
+    }
+}

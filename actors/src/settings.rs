@@ -1,0 +1,114 @@
+//! The runtime's view of [`Config`]: the options each actor needs, resolved once.
+
+use std::time::Duration;
+
+use warren_core::{Config, Retry, Serializer};
+
+use crate::Error;
+use crate::connection::{ConnectionSettings, HostEndpoint};
+use crate::pool::PoolLimits;
+use crate::publish::RetryPolicy;
+
+/// RabbitMQ's default account, used when the URL names no credentials at all.
+const DEFAULT_USER: &str = "guest";
+
+/// The RPC options, resolved.
+#[derive(Debug, Clone)]
+pub(crate) struct RpcSettings {
+    pub(crate) default_exchange: String,
+    pub(crate) reply_exchange: String,
+    pub(crate) serializer: Serializer,
+    pub(crate) response_timeout: Duration,
+    pub(crate) call_retry: Retry,
+    pub(crate) retry_delay: Duration,
+    pub(crate) reply_retry: Retry,
+    pub(crate) reply_retry_delay: Duration,
+    pub(crate) queue_expiration: Duration,
+    pub(crate) listener_prefetch: u16,
+    pub(crate) reply_prefetch: u16,
+    pub(crate) pool_timeout: Duration,
+    pub(crate) reconnect_delay: Duration,
+}
+
+impl RpcSettings {
+    pub(crate) fn from_config(config: &Config) -> Self {
+        let p = &config.pika;
+        Self {
+            default_exchange: p.default_rpc_exchange.clone(),
+            reply_exchange: p.rpc_reply_exchange.clone(),
+            serializer: p.default_serializer_type,
+            response_timeout: config.rpc_response_timeout,
+            call_retry: p.default_rpc_retry_attempts,
+            retry_delay: p.rpc_retry_delay,
+            reply_retry: p.rpc_reply_retry_attempts,
+            reply_retry_delay: p.rpc_reply_retry_delay,
+            queue_expiration: p.rpc_queue_expiration,
+            listener_prefetch: p.rpc_listener_prefetch_count,
+            reply_prefetch: p.rpc_reply_listener_prefetch_count,
+            pool_timeout: p.pool_timeout,
+            reconnect_delay: p.host_connection_reconnect_delay,
+        }
+    }
+
+    /// The publish attempts and their spacing for `retry` (oslo: `N` attempts in all).
+    pub(crate) fn policy(&self, retry: Retry, delay: Duration) -> RetryPolicy {
+        RetryPolicy {
+            attempts: retry.max_attempts(),
+            delay,
+        }
+    }
+}
+
+/// The pool options, resolved.
+pub(crate) fn pool_limits(config: &Config) -> PoolLimits {
+    let p = &config.pika;
+    PoolLimits {
+        max_size: p.pool_max_size.get(),
+        max_overflow: p.pool_max_overflow,
+        recycle: p.pool_recycle,
+        stale: p.pool_stale,
+    }
+}
+
+/// The hosts of the transport URL, credentials inherited, ready to connect to.
+pub(crate) fn endpoints(config: &Config) -> Result<Vec<HostEndpoint>, Error> {
+    let url = config.transport_url.as_ref().ok_or_else(|| Error::Config {
+        reason: "no transport URL: set [DEFAULT] transport_url = pika://user:pass@host:5672/ \
+                 or pass one to the transport builder"
+            .to_owned(),
+    })?;
+    let vhost = url.effective_virtual_host().to_owned();
+    let hosts = url.effective_hosts();
+    if hosts.is_empty() {
+        return Err(Error::Config {
+            reason: "the transport URL names no RabbitMQ host".to_owned(),
+        });
+    }
+    Ok(hosts
+        .into_iter()
+        .map(|h| HostEndpoint {
+            host: h.host_or_default().to_owned(),
+            port: h.port_or_default(),
+            username: h.username.clone().unwrap_or_else(|| DEFAULT_USER.to_owned()),
+            password: h
+                .password
+                .as_ref()
+                .map_or_else(|| DEFAULT_USER.to_owned(), |p| p.expose().to_owned()),
+            vhost: vhost.clone(),
+        })
+        .collect())
+}
+
+/// The connection options, resolved.
+pub(crate) fn connection_settings(config: &Config, connection_name: String) -> ConnectionSettings {
+    let p = &config.pika;
+    ConnectionSettings {
+        heartbeat: p.heartbeat_interval,
+        frame_max: p.frame_max,
+        channel_max: p.channel_max,
+        socket_timeout: p.socket_timeout,
+        tcp_user_timeout: p.tcp_user_timeout,
+        reconnect_delay: p.host_connection_reconnect_delay,
+        connection_name,
+    }
+}

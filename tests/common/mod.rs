@@ -1,0 +1,154 @@
+//! Helpers for tests that talk to the real RabbitMQ.
+//!
+//! Every broker test calls [`require_broker`] first: without a broker it fails with a
+//! message saying how to start one, never skipping silently.
+
+#![allow(dead_code)]
+
+use std::net::{TcpStream, ToSocketAddrs};
+use std::process::Command;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+/// The broker tests use: `WARREN_TEST_URL`, or the local guest account.
+pub fn broker_url() -> String {
+    std::env::var("WARREN_TEST_URL")
+        .unwrap_or_else(|_| "pika://guest:guest@127.0.0.1:5672/".to_owned())
+}
+
+/// Fail the test loudly unless a broker accepts TCP connections on 127.0.0.1:5672.
+pub fn require_broker() {
+    let addr = ("127.0.0.1", 5672)
+        .to_socket_addrs()
+        .ok()
+        .and_then(|mut a| a.next())
+        .expect("resolve 127.0.0.1:5672");
+    if TcpStream::connect_timeout(&addr, Duration::from_secs(2)).is_err() {
+        panic!(
+            "this test needs RabbitMQ on 127.0.0.1:5672 (guest/guest) and none answers: \
+             start it with `rabbitmq-server -detached` or run `bash scripts/ensure-broker.sh`"
+        );
+    }
+}
+
+/// A name no other test (or test run) uses: `prefix` plus the process id and a counter.
+pub fn unique(prefix: &str) -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!("{prefix}-{}-{n}-{nanos:x}", std::process::id())
+}
+
+/// Run `rabbitmqctl -q ARGS` and return its standard output; panics with its stderr.
+pub fn rabbitmqctl(args: &[&str]) -> String {
+    let out = Command::new("rabbitmqctl")
+        .arg("-q")
+        .args(args)
+        .output()
+        .expect("run rabbitmqctl (is RabbitMQ installed?)");
+    assert!(
+        out.status.success(),
+        "rabbitmqctl {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Force-close every broker connection whose `connection_name` is `name`, as a
+/// broker failure would; returns how many were closed.
+pub fn close_connections_named(name: &str) -> usize {
+    let listing = rabbitmqctl(&["list_connections", "pid", "client_properties"]);
+    let mut closed = 0;
+    for line in listing.lines() {
+        if line.contains(&format!("\"{name}\"")) {
+            if let Some(pid) = line.split_whitespace().next() {
+                rabbitmqctl(&["close_connection", pid, "forced by a warren test"]);
+                closed += 1;
+            }
+        }
+    }
+    closed
+}
+
+/// Rows of `rabbitmqctl list_queues name durable auto_delete exclusive arguments`
+/// whose name starts with `prefix`, as tab-separated text lines.
+pub fn queues_with_prefix(prefix: &str) -> Vec<String> {
+    rabbitmqctl(&["list_queues", "name", "durable", "auto_delete", "exclusive", "arguments"])
+        .lines()
+        .filter(|l| l.starts_with(prefix))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Rows of `rabbitmqctl list_bindings source_name destination_name routing_key`
+/// whose destination starts with `prefix`.
+pub fn bindings_to_prefix(prefix: &str) -> Vec<String> {
+    rabbitmqctl(&["list_bindings", "source_name", "destination_name", "routing_key"])
+        .lines()
+        .filter(|l| l.split('\t').nth(1).is_some_and(|d| d.starts_with(prefix)))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// A started transport on the test broker, named `name` for `rabbitmqctl`.
+pub fn transport(name: &str) -> warren::Transport {
+    transport_with(name, |b| b)
+}
+
+/// A started transport on the test broker with extra configuration applied.
+pub fn transport_with(
+    name: &str,
+    configure: impl FnOnce(warren::ConfigBuilder) -> warren::ConfigBuilder,
+) -> warren::Transport {
+    require_broker();
+    let builder = warren::Config::builder().transport_url(&broker_url());
+    let config = configure(builder).build().expect("valid test configuration");
+    warren::Transport::builder(config)
+        .project("warren-tests")
+        .prog("tests")
+        .connection_name(name)
+        .start()
+        .expect("start the transport")
+}
+
+/// Arguments of the test endpoints' `echo`.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct Echo {
+    pub value: serde_json::Value,
+}
+
+/// What a recording endpoint reports: (server name, method, argument value).
+pub type Seen = (String, &'static str, serde_json::Value);
+
+/// An endpoint whose `echo` returns its argument and reports which server ran it.
+pub fn recording_endpoint(
+    server: &str,
+    seen: tokio::sync::mpsc::UnboundedSender<Seen>,
+) -> warren::Endpoint {
+    let server = server.to_owned();
+    warren::Endpoint::new().method("echo", move |_ctx, args: Echo| {
+        let _ = seen.send((server.clone(), "echo", args.value.clone()));
+        async move { Ok::<_, warren::RemoteError>(args.value) }
+    })
+}
+
+/// Receive `n` reports, each within `timeout`; fails the test naming `what` otherwise.
+pub async fn receive<T>(
+    rx: &mut tokio::sync::mpsc::UnboundedReceiver<T>,
+    n: usize,
+    timeout: Duration,
+    what: &str,
+) -> Vec<T> {
+    let mut out = Vec::with_capacity(n);
+    for i in 0..n {
+        match tokio::time::timeout(timeout, rx.recv()).await {
+            Ok(Some(item)) => out.push(item),
+            Ok(None) => panic!("{what}: the sender closed after {i} of {n}"),
+            Err(_) => panic!("{what}: only {i} of {n} arrived within {timeout:?} each"),
+        }
+    }
+    out
+}
