@@ -14,14 +14,82 @@
 //! |---|---|
 //! | `serializer` | [`Serializer`]: JSON or msgpack bodies, by content type |
 //! | `target` | [`Target`]: where an RPC or notification goes |
+//! | `naming` | [`AckMode`] and the exchange, queue and routing-key names of the driver |
+//! | `topology` | [`Topology`]: exchanges, queues and bindings to declare, as data |
+//! | `rpc_topology` | [`rpc_server_topology`], [`rpc_reply_topology`]: the RPC queues |
+//! | `notification_topology` | [`notification_listener_topology`]: notification queues |
+//! | `version` | [`Version`]: RPC API versions and their compatibility rule |
+//! | `dispatch` | [`select_endpoint`]: which endpoint runs an RPC request |
+//! | `wire_error` | [`WireError`]: why a message cannot be encoded, decoded or accepted |
+//! | `codec` | [`encode`] / [`decode`]: body bytes ↔ `serde_json::Value`, depth-bounded |
+//! | `msgpack_ext` | oslo.serialization's msgpack extension types (uuid, datetime, set, ...) |
+//! | `python_json` | JSON laid out as Python's `json.dumps` writes it (private) |
+//! | `properties` | [`MessageProperties`]: AMQP properties per message kind; [`incoming_serializer`] |
+//! | `context` | [`Context`]: the request context as `_$_` keys |
+//! | `rpc_request` | [`RpcRequest`]: `{"method", "args", "namespace", "version"}` |
+//! | `rpc_reply` | [`RpcReply`]: `{"s": result}` or `{"e": failure}` |
+//! | `remote_error` | [`RemoteError`]: an exception from the other end of a call |
+//! | `priority` | [`Priority`]: notification levels |
+//! | `notification` | [`NotificationEnvelope`]: the body of a notification |
+//! | `timestamp` | [`format_timestamp`] / [`parse_timestamp`]: Python's `str(datetime)` |
 //!
 //! Modules are private; the flat list of re-exports below is the API.
 
+mod codec;
+mod context;
+mod dispatch;
+mod fields;
+mod msgpack_ext;
+mod naming;
+mod notification;
+mod notification_topology;
+mod priority;
+mod properties;
+mod python_json;
+mod remote_error;
+mod rpc_reply;
+mod rpc_request;
+mod rpc_topology;
 mod serializer;
 mod target;
+mod timestamp;
+mod topology;
+mod version;
+mod wire_error;
 
+pub use codec::{DEFAULT_MAX_DEPTH, decode, decode_with_max_depth, encode};
+pub use context::{CONTEXT_PREFIX, Context};
+pub use notification::NotificationEnvelope;
+pub use priority::Priority;
+pub use properties::{
+    DELIVERY_MODE_PERSISTENT, DELIVERY_MODE_TRANSIENT, DRIVER_VERSION, DRIVER_VERSION_HEADER,
+    HeaderValue, MessageProperties, expiration_from_remaining, incoming_serializer,
+};
+pub use remote_error::{BUILTINS_MODULE, DISPATCHER_MODULE, PY2_BUILTINS_MODULE, RemoteError};
+pub use rpc_reply::RpcReply;
+pub use rpc_request::RpcRequest;
 pub use serializer::{Serializer, UnknownSerializer};
 pub use target::Target;
+pub use timestamp::{format_timestamp, parse_timestamp};
+pub use wire_error::WireError;
+
+pub use dispatch::{AccessPolicy, DispatchError, EndpointInfo, select_endpoint};
+pub use naming::{
+    ALL_WORKERS, AckMode, MAX_NAME_BYTES, NameError, check_name, new_reply_queue_name,
+    notification_exchange, notification_queue_name, notification_routing_key, reply_queue_name,
+    rpc_exchange, rpc_fanout_routing_key, rpc_queue_name, rpc_routing_key,
+};
+pub use notification_topology::{
+    notification_listener_topology, notification_sender_fallback_topology,
+};
+pub use rpc_topology::{
+    WorkerIds, rpc_reply_topology, rpc_sender_fallback_topology, rpc_server_topology,
+};
+pub use topology::{
+    ArgumentValue, Binding, Declaration, ExchangeDeclaration, ExchangeKind, QueueArguments,
+    QueueDeclaration, Topology,
+};
+pub use version::{Version, VersionError, version_is_compatible};
 
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
