@@ -73,6 +73,12 @@ impl RemoteError {
         Self::new("ValueError", BUILTINS_MODULE, message)
     }
 
+    /// Python's built-in `TypeError(message)`: what a Python server answers when a
+    /// method gets arguments it does not take.
+    pub fn type_error(message: impl Into<String>) -> Self {
+        Self::new("TypeError", BUILTINS_MODULE, message)
+    }
+
     /// The dispatcher's `NoSuchMethod`: an endpoint for the request's namespace and
     /// version exists, but none can run `method`.
     pub fn no_such_method(method: &str) -> Self {

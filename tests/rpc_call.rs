@@ -209,7 +209,7 @@ async fn the_request_context_reaches_the_endpoint() {
 #[actix_rt::test]
 async fn msgpack_and_json_both_round_trip() {
     for serializer in ["json", "msgpack"] {
-        let t = common::transport_with(&unique("call-serializer"), |b| b.set("oslo_messaging_pika", "default_serializer_type", serializer));
+        let t = common::transport_with(&unique("call-serializer"), |b| b.set(warren::Section::Pika, "default_serializer_type", serializer));
         let topic = unique("topic");
         let (tx, _rx) = unbounded_channel();
         let s = RpcServer::start(&t, Target::new(&topic).with_server("s"), vec![recording_endpoint("s", tx)]).unwrap();

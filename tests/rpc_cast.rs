@@ -78,7 +78,7 @@ async fn a_fanout_cast_reaches_every_server() {
 
 #[actix_rt::test]
 async fn a_cast_to_a_topic_nobody_serves_gives_up_as_undeliverable() {
-    let t = common::transport_with(&unique("cast-nobody"), |b| b.set("DEFAULT", "rpc_response_timeout", "1"));
+    let t = common::transport_with(&unique("cast-nobody"), |b| b.set(warren::Section::Default, "rpc_response_timeout", "1"));
     let started = std::time::Instant::now();
     let err = t
         .rpc_client(Target::new(unique("nobody")))

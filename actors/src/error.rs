@@ -85,6 +85,13 @@ pub enum Error {
         /// What serde reported.
         reason: String,
     },
+    /// An endpoint given to a server is unusable (for example a version that is not
+    /// `X.Y`).
+    #[error("invalid endpoint: {reason}")]
+    InvalidEndpoint {
+        /// What is wrong.
+        reason: String,
+    },
     /// The configuration is unusable.
     #[error("invalid configuration: {reason}")]
     Config {

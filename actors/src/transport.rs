@@ -118,7 +118,7 @@ impl TransportBuilder {
         let limits = pool_limits(&self.config);
         let pool_connection = connection.clone();
         let pool = Supervisor::start(move |_| ChannelPool::new(pool_connection, limits));
-        let reply_queue = warren_core::naming::new_reply_queue_name(self.project.as_deref(), &self.prog)
+        let reply_queue = warren_core::new_reply_queue_name(self.project.as_deref(), &self.prog)
             .map_err(|e| Error::Config {
                 reason: format!("cannot name the reply queue: {e}"),
             })?;
@@ -144,7 +144,7 @@ impl TransportBuilder {
 /// # async fn demo() -> Result<(), warren::Error> {
 /// use warren::{Config, Target, Transport};
 /// let config = Config::builder()
-///     .transport_url("pika://guest:guest@127.0.0.1:5672/")
+///     .transport_url("pika://guest:guest@127.0.0.1:5672/".parse().expect("valid URL"))
 ///     .build()
 ///     .expect("valid configuration");
 /// let transport = Transport::new(config)?;
@@ -195,7 +195,7 @@ impl Transport {
     ///
     /// [`Error::Config`] naming the file, line and option when the file is invalid.
     pub fn from_ini_file(path: impl AsRef<Path>) -> Result<Self, Error> {
-        let config = Config::from_ini_file(path.as_ref())?;
+        let config = warren_core::ConfigBuilder::from_ini_file(path.as_ref())?.build()?;
         Self::new(config)
     }
 

@@ -104,7 +104,7 @@ pub fn transport_with(
     configure: impl FnOnce(warren::ConfigBuilder) -> warren::ConfigBuilder,
 ) -> warren::Transport {
     require_broker();
-    let builder = warren::Config::builder().transport_url(&broker_url());
+    let builder = warren::Config::builder().transport_url(broker_url().parse().expect("WARREN_TEST_URL is a valid pika:// URL"));
     let config = configure(builder).build().expect("valid test configuration");
     warren::Transport::builder(config)
         .project("warren-tests")

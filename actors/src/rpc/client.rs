@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use actix::prelude::*;
 use serde_json::{Map, Value};
-use warren_core::{AckMode, Context as RequestContext, Retry, RpcReply, RpcRequest, Target, naming};
+use warren_core::{AckMode, Context as RequestContext, Retry, RpcReply, RpcRequest, Target, rpc_exchange, rpc_routing_key};
 
 use super::reply_waiter::{ExpectReply, ForgetReply, ReplyWaiter};
 use crate::Error;
@@ -101,8 +101,8 @@ fn prepare(
         return Err(invalid("a topic is required"));
     }
     let ack = AckMode::for_retrier(!matches!(retry, Retry::NoRetrier));
-    let exchange = naming::rpc_exchange(target, &settings.default_exchange).map_err(|e| invalid(e.to_string()))?;
-    let routing_key = naming::rpc_routing_key(target, ack).map_err(|e| invalid(e.to_string()))?;
+    let exchange = rpc_exchange(target, &settings.default_exchange).map_err(|e| invalid(e.to_string()))?;
+    let routing_key = rpc_routing_key(target, ack).map_err(|e| invalid(e.to_string()))?;
     let request = RpcRequest {
         method: method.to_owned(),
         args,

@@ -2,7 +2,7 @@
 
 use futures_util::future::LocalBoxFuture;
 use serde_json::Value;
-use warren_core::{DispatchError, EndpointInfo, RemoteError, RpcRequest, select_endpoint};
+use warren_core::{AccessPolicy, DispatchError, EndpointInfo, RemoteError, RpcRequest, Version, select_endpoint};
 
 use super::endpoint::{Endpoint, MethodResult};
 
@@ -13,23 +13,33 @@ pub(crate) struct Dispatcher {
 }
 
 impl Dispatcher {
-    pub(crate) fn new(endpoints: Vec<Endpoint>) -> Self {
-        let infos = endpoints
-            .iter()
-            .map(|e| EndpointInfo {
-                namespace: e.namespace.clone(),
-                version: e.version.clone(),
-                methods: e.methods.keys().cloned().collect(),
-            })
-            .collect();
-        Self { endpoints, infos }
+    /// The dispatcher for `endpoints`; fails on an endpoint version that is not `X.Y`.
+    pub(crate) fn new(endpoints: Vec<Endpoint>) -> Result<Self, String> {
+        let mut infos = Vec::with_capacity(endpoints.len());
+        for e in &endpoints {
+            let version: Version = e
+                .version
+                .parse()
+                .map_err(|err| format!("endpoint version {:?}: {err}", e.version))?;
+            let mut info = EndpointInfo::new(e.methods.keys().cloned()).with_version(version);
+            if let Some(ns) = &e.namespace {
+                info = info.with_namespace(ns.clone());
+            }
+            infos.push(info);
+        }
+        Ok(Self { endpoints, infos })
     }
 
     /// Run the request's method, or answer with the remote error Python would send
     /// (`NoSuchMethod`, `UnsupportedVersion`).
     pub(crate) fn dispatch(&self, request: RpcRequest) -> LocalBoxFuture<'static, MethodResult<Value>> {
-        let version = request.version.clone().unwrap_or_else(|| "1.0".to_owned());
-        let chosen = select_endpoint(&self.infos, &request.method, request.namespace.as_deref(), &version);
+        let chosen = select_endpoint(
+            &self.infos,
+            AccessPolicy::default(),
+            &request.method,
+            request.namespace.as_deref(),
+            request.version.as_deref(),
+        );
         match chosen {
             Ok(index) => {
                 let method = self.endpoints[index].methods[&request.method].clone();

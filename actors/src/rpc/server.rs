@@ -27,7 +27,7 @@ use lapin::message::Delivery;
 use lapin::options::{BasicAckOptions, BasicCancelOptions, BasicNackOptions, BasicRejectOptions};
 use serde_json::Value;
 use tokio::sync::oneshot;
-use warren_core::{AckMode, MessageProperties, RemoteError, RpcReply, RpcRequest, Serializer, WorkerIds, topology};
+use warren_core::{AckMode, MessageProperties, RemoteError, RpcReply, RpcRequest, Serializer, WorkerIds, rpc_server_topology};
 
 use super::dispatcher::Dispatcher;
 use crate::Error;
@@ -83,7 +83,7 @@ impl RpcServerActor {
         }
         let connection = self.shared.connection.clone();
         let prefetch = self.shared.rpc.listener_prefetch;
-        let topology = topology::rpc_server_topology(
+        let topology = rpc_server_topology(
             &self.exchange,
             &self.topic,
             &self.server,

@@ -1,7 +1,7 @@
 //! [`RpcServer`]: start an [`RpcServerActor`] for a target and stop it gracefully.
 
 use actix::{Addr, Supervisor};
-use warren_core::{Target, naming};
+use warren_core::{Target, rpc_exchange};
 
 use super::dispatcher::Dispatcher;
 use super::endpoint::Endpoint;
@@ -54,10 +54,10 @@ impl RpcServer {
             .filter(|s| !s.is_empty())
             .ok_or_else(|| invalid("an RPC server needs a server name (Target::with_server)"))?;
         let shared = transport.shared.clone();
-        let exchange = naming::rpc_exchange(&target, &shared.rpc.default_exchange)
+        let exchange = rpc_exchange(&target, &shared.rpc.default_exchange)
             .map_err(|e| invalid(&e.to_string()))?;
         let topic = target.topic.clone();
-        let dispatcher = Dispatcher::new(endpoints);
+        let dispatcher = Dispatcher::new(endpoints).map_err(|reason| Error::InvalidEndpoint { reason })?;
         let actor = Supervisor::start(move |_| RpcServerActor::new(shared, exchange, topic, server, dispatcher));
         Ok(Self { actor })
     }
