@@ -338,6 +338,7 @@ fn write_msgpack(out: &mut Vec<u8>, value: &Value) -> Result<(), WireError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::arbitrary::arb_value;
     use proptest::prelude::*;
     use serde_json::json;
 
@@ -471,26 +472,6 @@ mod tests {
         // A huge declared length with no data behind it fails without allocating it.
         assert!(decode(Serializer::Msgpack, &[0xdd, 0xff, 0xff, 0xff, 0xff]).is_err());
         assert!(decode(Serializer::Msgpack, &[0xc6, 0xff, 0xff, 0xff, 0xff]).is_err());
-    }
-
-    fn arb_value() -> impl Strategy<Value = Value> {
-        let leaf = prop_oneof![
-            Just(Value::Null),
-            any::<bool>().prop_map(Value::Bool),
-            any::<i64>().prop_map(Value::from),
-            any::<u64>().prop_map(Value::from),
-            any::<f64>()
-                .prop_filter("finite", |f| f.is_finite())
-                .prop_map(Value::from),
-            ".*".prop_map(Value::String),
-        ];
-        leaf.prop_recursive(4, 32, 6, |inner| {
-            prop_oneof![
-                prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
-                prop::collection::btree_map(".*", inner, 0..6)
-                    .prop_map(|m| Value::Object(m.into_iter().collect())),
-            ]
-        })
     }
 
     proptest! {

@@ -29,6 +29,8 @@
 //!
 //! Modules are private; the flat list of re-exports below is the API.
 
+#[cfg(test)]
+mod arbitrary;
 mod codec;
 mod context;
 mod fields;
