@@ -17,7 +17,8 @@
 //! | `wire_error` | [`WireError`]: why a message cannot be encoded, decoded or accepted |
 //! | `codec` | [`encode`] / [`decode`]: body bytes ↔ `serde_json::Value`, depth-bounded |
 //! | `msgpack_ext` | oslo.serialization's msgpack extension types (uuid, datetime, set, ...) |
-//! | `python_json` | JSON laid out as Python's `json.dumps` writes it (private) |
+//! | `python_json` | JSON laid out as Python's `json.dumps` writes it (internal) |
+//! | `fields` | reading envelope fields with errors that name them (internal) |
 //! | `properties` | [`MessageProperties`]: AMQP properties per message kind; [`incoming_serializer`] |
 //! | `context` | [`Context`]: the request context as `_$_` keys |
 //! | `rpc_request` | [`RpcRequest`]: `{"method", "args", "namespace", "version"}` |
@@ -27,7 +28,8 @@
 //! | `notification` | [`NotificationEnvelope`]: the body of a notification |
 //! | `timestamp` | [`format_timestamp`] / [`parse_timestamp`]: Python's `str(datetime)` |
 //!
-//! Modules are private; the flat list of re-exports below is the API.
+//! Modules are private; the flat list of re-exports below is the API. The wire format
+//! is described in `docs/wire-format.md`.
 
 #[cfg(test)]
 mod arbitrary;
