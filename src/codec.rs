@@ -190,7 +190,8 @@ fn from_msgpack(raw: rmpv::Value, depth: usize, max_depth: usize) -> Result<Valu
         rmpv::Value::Integer(i) => match (i.as_u64(), i.as_i64()) {
             (Some(u), _) => Value::from(u),
             (None, Some(s)) => Value::from(s),
-            (None, None) => unreachable!("a msgpack integer fits u64 or i64"),
+            // Every msgpack integer fits one of the two; no panic path all the same.
+            (None, None) => float(i.as_f64().unwrap_or(f64::NAN))?,
         },
         rmpv::Value::F32(f) => float(f64::from(f))?,
         rmpv::Value::F64(f) => float(f)?,
