@@ -16,10 +16,13 @@
 //! | `target` | [`Target`]: where an RPC or notification goes |
 //! | `wire_error` | [`WireError`]: why a message cannot be encoded, decoded or accepted |
 //! | `codec` | [`encode`] / [`decode`]: body bytes ↔ `serde_json::Value`, depth-bounded |
+//! | `msgpack` | msgpack bodies read into and written from the value model (internal) |
 //! | `msgpack_ext` | oslo.serialization's msgpack extension types (uuid, datetime, set, ...) |
 //! | `python_json` | JSON laid out as Python's `json.dumps` writes it (internal) |
 //! | `fields` | reading envelope fields with errors that name them (internal) |
-//! | `properties` | [`MessageProperties`]: AMQP properties per message kind; [`incoming_serializer`] |
+//! | `properties` | [`MessageProperties`]: AMQP properties per message kind |
+//! | `header_value` | [`HeaderValue`]: one value of the AMQP headers table |
+//! | `incoming` | [`incoming_serializer`]: driver-version and content-type checks on receipt |
 //! | `context` | [`Context`]: the request context as `_$_` keys |
 //! | `rpc_request` | [`RpcRequest`]: `{"method", "args", "namespace", "version"}` |
 //! | `rpc_reply` | [`RpcReply`]: `{"s": result}` or `{"e": failure}` |
@@ -36,6 +39,9 @@ mod arbitrary;
 mod codec;
 mod context;
 mod fields;
+mod header_value;
+mod incoming;
+mod msgpack;
 mod msgpack_ext;
 mod notification;
 mod priority;
@@ -51,11 +57,13 @@ mod wire_error;
 
 pub use codec::{DEFAULT_MAX_DEPTH, decode, decode_with_max_depth, encode};
 pub use context::{CONTEXT_PREFIX, Context};
+pub use header_value::HeaderValue;
+pub use incoming::incoming_serializer;
 pub use notification::NotificationEnvelope;
 pub use priority::Priority;
 pub use properties::{
     DELIVERY_MODE_PERSISTENT, DELIVERY_MODE_TRANSIENT, DRIVER_VERSION, DRIVER_VERSION_HEADER,
-    HeaderValue, MessageProperties, expiration_from_remaining, incoming_serializer,
+    MessageProperties, expiration_from_remaining,
 };
 pub use remote_error::{BUILTINS_MODULE, DISPATCHER_MODULE, PY2_BUILTINS_MODULE, RemoteError};
 pub use rpc_reply::RpcReply;
