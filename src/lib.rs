@@ -22,9 +22,13 @@
 //! | `dispatch` | [`select_endpoint`]: which endpoint runs an RPC request |
 //! | `wire_error` | [`WireError`]: why a message cannot be encoded, decoded or accepted |
 //! | `codec` | [`encode`] / [`decode`]: body bytes ↔ `serde_json::Value`, depth-bounded |
+//! | `msgpack` | msgpack bodies read into and written from the value model (internal) |
 //! | `msgpack_ext` | oslo.serialization's msgpack extension types (uuid, datetime, set, ...) |
-//! | `python_json` | JSON laid out as Python's `json.dumps` writes it (private) |
-//! | `properties` | [`MessageProperties`]: AMQP properties per message kind; [`incoming_serializer`] |
+//! | `python_json` | JSON laid out as Python's `json.dumps` writes it (internal) |
+//! | `fields` | reading envelope fields with errors that name them (internal) |
+//! | `properties` | [`MessageProperties`]: AMQP properties per message kind |
+//! | `header_value` | [`HeaderValue`]: one value of the AMQP headers table |
+//! | `incoming` | [`incoming_serializer`]: driver-version and content-type checks on receipt |
 //! | `context` | [`Context`]: the request context as `_$_` keys |
 //! | `rpc_request` | [`RpcRequest`]: `{"method", "args", "namespace", "version"}` |
 //! | `rpc_reply` | [`RpcReply`]: `{"s": result}` or `{"e": failure}` |
@@ -33,12 +37,18 @@
 //! | `notification` | [`NotificationEnvelope`]: the body of a notification |
 //! | `timestamp` | [`format_timestamp`] / [`parse_timestamp`]: Python's `str(datetime)` |
 //!
-//! Modules are private; the flat list of re-exports below is the API.
+//! Modules are private; the flat list of re-exports below is the API. The wire format
+//! is described in `docs/wire-format.md`.
 
+#[cfg(test)]
+mod arbitrary;
 mod codec;
 mod context;
 mod dispatch;
 mod fields;
+mod header_value;
+mod incoming;
+mod msgpack;
 mod msgpack_ext;
 mod naming;
 mod notification;
@@ -59,11 +69,13 @@ mod wire_error;
 
 pub use codec::{DEFAULT_MAX_DEPTH, decode, decode_with_max_depth, encode};
 pub use context::{CONTEXT_PREFIX, Context};
+pub use header_value::HeaderValue;
+pub use incoming::incoming_serializer;
 pub use notification::NotificationEnvelope;
 pub use priority::Priority;
 pub use properties::{
     DELIVERY_MODE_PERSISTENT, DELIVERY_MODE_TRANSIENT, DRIVER_VERSION, DRIVER_VERSION_HEADER,
-    HeaderValue, MessageProperties, expiration_from_remaining, incoming_serializer,
+    MessageProperties, expiration_from_remaining,
 };
 pub use remote_error::{BUILTINS_MODULE, DISPATCHER_MODULE, PY2_BUILTINS_MODULE, RemoteError};
 pub use rpc_reply::RpcReply;
