@@ -651,3 +651,14 @@ fn builder_debug_shows_no_values() {
         "{shown}"
     );
 }
+
+#[test]
+fn the_example_sample_conf_is_valid() {
+    let b = ConfigBuilder::from_ini_str(include_str!("../../examples/sample.conf"), "sample.conf")
+        .unwrap();
+    assert!(b.unknown_options().is_empty(), "{:?}", b.unknown_options());
+    let c = b.build().unwrap();
+    assert_eq!(c.pika.default_rpc_exchange, "nova_rpc");
+    assert_eq!(c.transport_url.as_ref().unwrap().hosts().len(), 2);
+    assert!(!c.to_json_pretty().contains("s3cret"));
+}
