@@ -12,6 +12,21 @@
 //!
 //! | module | concept |
 //! |---|---|
+//! | `url` | [`TransportUrl`], [`TransportHost`]: the `pika://` URL, parsed once |
+//! | `url_error` | [`UrlError`]: why a URL was refused (never quoting the password) |
+//! | `password` | [`Password`]: a secret printed as `***` |
+//! | `config` | [`Config`]: every option, typed, effective and validated |
+//! | `config_builder` | [`ConfigBuilder`]: file < code < URL query, `${}` references |
+//! | `config_error` | [`ConfigError`]: which option, which section, which file and line |
+//! | `pika_options` | [`PikaOptions`]: the `[oslo_messaging_pika]` section |
+//! | `notification_options` | [`NotificationOptions`]: `[oslo_messaging_notifications]` |
+//! | `section` | [`Section`]: the three sections warren reads |
+//! | `retry` | [`Retry`]: oslo's `-1` / `0` / `N` attempt counts |
+//! | `connection_factory` | [`ConnectionFactory`]: `new`, `single`, `read_write` |
+//! | `ssl_options` | [`SslOptions`]: TLS settings, values never printed |
+//! | `ini` | [`IniDocument`]: oslo.config-style INI text |
+//! | `option_table` | (private) the one list of option names, defaults and types |
+//! | `option_value` | (private) oslo's Int/Float/Bool/Dict/List conversions |
 //! | `serializer` | [`Serializer`]: JSON or msgpack bodies, by content type |
 //! | `target` | [`Target`]: where an RPC or notification goes |
 //! | `naming` | [`AckMode`] and the exchange, queue and routing-key names of the driver |
@@ -22,9 +37,13 @@
 //! | `dispatch` | [`select_endpoint`]: which endpoint runs an RPC request |
 //! | `wire_error` | [`WireError`]: why a message cannot be encoded, decoded or accepted |
 //! | `codec` | [`encode`] / [`decode`]: body bytes ↔ `serde_json::Value`, depth-bounded |
+//! | `msgpack` | msgpack bodies read into and written from the value model (internal) |
 //! | `msgpack_ext` | oslo.serialization's msgpack extension types (uuid, datetime, set, ...) |
-//! | `python_json` | JSON laid out as Python's `json.dumps` writes it (private) |
-//! | `properties` | [`MessageProperties`]: AMQP properties per message kind; [`incoming_serializer`] |
+//! | `python_json` | JSON laid out as Python's `json.dumps` writes it (internal) |
+//! | `fields` | reading envelope fields with errors that name them (internal) |
+//! | `properties` | [`MessageProperties`]: AMQP properties per message kind |
+//! | `header_value` | [`HeaderValue`]: one value of the AMQP headers table |
+//! | `incoming` | [`incoming_serializer`]: driver-version and content-type checks on receipt |
 //! | `context` | [`Context`]: the request context as `_$_` keys |
 //! | `rpc_request` | [`RpcRequest`]: `{"method", "args", "namespace", "version"}` |
 //! | `rpc_reply` | [`RpcReply`]: `{"s": result}` or `{"e": failure}` |
@@ -33,63 +52,98 @@
 //! | `notification` | [`NotificationEnvelope`]: the body of a notification |
 //! | `timestamp` | [`format_timestamp`] / [`parse_timestamp`]: Python's `str(datetime)` |
 //!
-//! Modules are private; the flat list of re-exports below is the API.
+//! Modules are private; the flat list of re-exports below is the API. The wire format
+//! is described in `docs/wire-format.md`.
 
+#[cfg(test)]
+mod arbitrary;
 mod codec;
+mod config;
+mod config_builder;
+mod config_error;
+mod connection_factory;
 mod context;
 mod dispatch;
 mod fields;
+mod header_value;
+mod incoming;
+mod ini;
+mod msgpack;
 mod msgpack_ext;
 mod naming;
 mod notification;
+mod notification_options;
 mod notification_topology;
+mod option_table;
+mod option_value;
+mod password;
+mod pika_options;
 mod priority;
 mod properties;
 mod python_json;
 mod remote_error;
+mod retry;
 mod rpc_reply;
 mod rpc_request;
 mod rpc_topology;
+mod section;
 mod serializer;
+mod ssl_options;
 mod target;
 mod timestamp;
 mod topology;
+mod url;
+mod url_error;
 mod version;
 mod wire_error;
 
 pub use codec::{DEFAULT_MAX_DEPTH, decode, decode_with_max_depth, encode};
+pub use config::Config;
+pub use config_builder::ConfigBuilder;
+pub use config_error::{ConfigError, OptionLocation, Origin, UnknownOption, ValueProblem};
+pub use connection_factory::{ConnectionFactory, UnknownConnectionFactory};
 pub use context::{CONTEXT_PREFIX, Context};
-pub use notification::NotificationEnvelope;
-pub use priority::Priority;
-pub use properties::{
-    DELIVERY_MODE_PERSISTENT, DELIVERY_MODE_TRANSIENT, DRIVER_VERSION, DRIVER_VERSION_HEADER,
-    HeaderValue, MessageProperties, expiration_from_remaining, incoming_serializer,
-};
-pub use remote_error::{BUILTINS_MODULE, DISPATCHER_MODULE, PY2_BUILTINS_MODULE, RemoteError};
-pub use rpc_reply::RpcReply;
-pub use rpc_request::RpcRequest;
-pub use serializer::{Serializer, UnknownSerializer};
-pub use target::Target;
-pub use timestamp::{format_timestamp, parse_timestamp};
-pub use wire_error::WireError;
-
 pub use dispatch::{AccessPolicy, DispatchError, EndpointInfo, select_endpoint};
+pub use header_value::HeaderValue;
+pub use incoming::incoming_serializer;
+pub use ini::{IniDocument, IniEntry, IniError, IniProblem};
 pub use naming::{
     ALL_WORKERS, AckMode, MAX_NAME_BYTES, NameError, check_name, new_reply_queue_name,
     notification_exchange, notification_queue_name, notification_routing_key, reply_queue_name,
     rpc_exchange, rpc_fanout_routing_key, rpc_queue_name, rpc_routing_key,
 };
+pub use notification::NotificationEnvelope;
+pub use notification_options::NotificationOptions;
 pub use notification_topology::{
     notification_listener_topology, notification_sender_fallback_topology,
 };
+pub use password::Password;
+pub use pika_options::PikaOptions;
+pub use priority::Priority;
+pub use properties::{
+    DELIVERY_MODE_PERSISTENT, DELIVERY_MODE_TRANSIENT, DRIVER_VERSION, DRIVER_VERSION_HEADER,
+    MessageProperties, expiration_from_remaining,
+};
+pub use remote_error::{BUILTINS_MODULE, DISPATCHER_MODULE, PY2_BUILTINS_MODULE, RemoteError};
+pub use retry::{InvalidRetry, Retry};
+pub use rpc_reply::RpcReply;
+pub use rpc_request::RpcRequest;
 pub use rpc_topology::{
     WorkerIds, rpc_reply_topology, rpc_sender_fallback_topology, rpc_server_topology,
 };
+pub use section::Section;
+pub use serializer::{Serializer, UnknownSerializer};
+pub use ssl_options::SslOptions;
+pub use target::Target;
+pub use timestamp::{format_timestamp, parse_timestamp};
 pub use topology::{
     ArgumentValue, Binding, Declaration, ExchangeDeclaration, ExchangeKind, QueueArguments,
     QueueDeclaration, Topology,
 };
+pub use url::{DEFAULT_HOST, DEFAULT_PORT, DEFAULT_VIRTUAL_HOST, TransportHost, TransportUrl};
+pub use url_error::{UrlError, UrlPart};
 pub use version::{Version, VersionError, version_is_compatible};
+pub use wire_error::WireError;
 
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]

@@ -24,7 +24,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 use chrono::{NaiveDate, NaiveTime};
 use serde_json::{Map, Value};
 
-use crate::codec;
+use crate::msgpack;
 use crate::wire_error::WireError;
 
 /// `uuid.UUID`: the payload is the 32 hex digits of the uuid, unpacked.
@@ -78,7 +78,7 @@ pub(crate) fn decode_ext(code: i8, payload: &[u8], max_depth: usize) -> Result<V
                 date_of(code, &fields)?.format("%Y-%m-%d").to_string(),
             ))
         }
-        IP_ADDRESS => match codec::decode_msgpack(payload, max_depth)? {
+        IP_ADDRESS => match msgpack::decode(payload, max_depth)? {
             Value::Number(n) => match n.as_u64() {
                 Some(v) => Ok(Value::String(match u32::try_from(v) {
                     Ok(v4) => Ipv4Addr::from(v4).to_string(),
@@ -91,7 +91,7 @@ pub(crate) fn decode_ext(code: i8, payload: &[u8], max_depth: usize) -> Result<V
                 crate::wire_error::json_type_name(&other)
             ))),
         },
-        SET | FROZENSET => match codec::decode_msgpack(payload, max_depth)? {
+        SET | FROZENSET => match msgpack::decode(payload, max_depth)? {
             Value::Array(items) => Ok(Value::Array(items)),
             other => Err(bad(format!(
                 "expected a packed list, found {}",
@@ -105,7 +105,7 @@ pub(crate) fn decode_ext(code: i8, payload: &[u8], max_depth: usize) -> Result<V
 }
 
 fn nested_map(code: i8, payload: &[u8], max_depth: usize) -> Result<Map<String, Value>, WireError> {
-    match codec::decode_msgpack(payload, max_depth)? {
+    match msgpack::decode(payload, max_depth)? {
         Value::Object(map) => Ok(map),
         other => Err(WireError::BadExtension {
             code,

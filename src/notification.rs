@@ -173,6 +173,8 @@ impl NotificationEnvelope {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::arbitrary::{arb_context, arb_map, arb_value};
+    use proptest::prelude::*;
     use serde_json::json;
 
     fn sample() -> NotificationEnvelope {
@@ -234,5 +236,52 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    fn arb_notification() -> impl Strategy<Value = NotificationEnvelope> {
+        (
+            ".*",
+            ".*",
+            ".*",
+            prop::sample::select(Priority::ALL.to_vec()),
+            arb_value(),
+            ".*",
+            arb_context(),
+        )
+            .prop_map(
+                |(message_id, publisher_id, event_type, priority, payload, timestamp, context)| {
+                    NotificationEnvelope {
+                        message_id,
+                        publisher_id,
+                        event_type,
+                        priority,
+                        payload,
+                        timestamp,
+                        context,
+                    }
+                },
+            )
+    }
+
+    proptest! {
+        #[test]
+        fn encode_decode_identity(n in arb_notification()) {
+            for s in Serializer::ALL {
+                let body = n.to_body(s).unwrap();
+                prop_assert_eq!(&NotificationEnvelope::from_body(s, &body).unwrap(), &n);
+            }
+        }
+
+        #[test]
+        fn random_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..256)) {
+            for s in Serializer::ALL {
+                let _ = NotificationEnvelope::from_body(s, &bytes);
+            }
+        }
+
+        #[test]
+        fn random_maps_never_panic(body in arb_map()) {
+            let _ = NotificationEnvelope::from_map(body);
+        }
     }
 }

@@ -1,13 +1,12 @@
 //! [`MessageProperties`]: the AMQP basic properties the Pika driver sets and reads.
 //!
 //! Outgoing, each message kind has a constructor that sets exactly what the Python
-//! driver sets (spec §4.5). Incoming, [`incoming_serializer`] is the whole validation a
-//! delivery's properties get before its body is read.
+//! driver sets (spec §4.5). Incoming validation is in the `incoming` module.
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::time::Duration;
 
+use crate::header_value::HeaderValue;
 use crate::serializer::Serializer;
 use crate::wire_error::WireError;
 
@@ -22,41 +21,6 @@ pub const DELIVERY_MODE_TRANSIENT: u8 = 1;
 
 /// `delivery_mode` of a message the broker writes to disk (persistent notifications).
 pub const DELIVERY_MODE_PERSISTENT: u8 = 2;
-
-/// One value of the AMQP `headers` table, as far as warren needs to tell them apart.
-///
-/// The runtime converts the AMQP client's field values into this; warren only ever sends
-/// and reads [`HeaderValue::Text`].
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub enum HeaderValue {
-    /// A short or long string that is valid UTF-8.
-    Text(String),
-    /// A long string that is not UTF-8.
-    Bytes(Vec<u8>),
-    /// Any AMQP integer type.
-    Int(i64),
-    /// An AMQP float or double.
-    Float(f64),
-    /// An AMQP boolean.
-    Bool(bool),
-    /// Another AMQP type (table, array, decimal, timestamp, void), which warren never
-    /// needs to read.
-    Other,
-}
-
-impl fmt::Display for HeaderValue {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            HeaderValue::Text(s) => write!(f, "{s:?}"),
-            HeaderValue::Bytes(b) => write!(f, "non-UTF-8 bytes {b:02x?}"),
-            HeaderValue::Int(i) => write!(f, "the integer {i}"),
-            HeaderValue::Float(x) => write!(f, "the float {x}"),
-            HeaderValue::Bool(b) => write!(f, "the boolean {b}"),
-            HeaderValue::Other => f.write_str("a non-scalar AMQP value"),
-        }
-    }
-}
 
 /// The AMQP basic properties of one message, as plain data.
 ///
@@ -204,63 +168,6 @@ impl MessageProperties {
             .map(Some)
             .map_err(|_| bad())
     }
-
-    /// The `version` header, if there is a headers table holding one.
-    pub fn driver_version(&self) -> Option<&HeaderValue> {
-        self.headers.as_ref()?.get(DRIVER_VERSION_HEADER)
-    }
-
-    /// Checks that the sender speaks driver wire-protocol version 1.x.
-    ///
-    /// As in the Python driver, a headers table without `version` is accepted. Unlike
-    /// it, a message with no headers table at all is accepted too (the Python driver
-    /// fails on it by accident).
-    ///
-    /// The value must read as `major.minor[.revision]` integers with major 1, as
-    /// Python's `version_is_compatible(header, "1.0")` requires: `"1.0"`, `"1.7"`,
-    /// `"1.0.3"` pass; `"2.0"` is unsupported; `"1"`, `"one"`, `"1.x"` are malformed.
-    ///
-    /// # Errors
-    ///
-    /// [`WireError::UnsupportedDriverVersion`] for another major version (or a negative
-    /// minor); [`WireError::BadVersionHeader`] for a value that is not such a number.
-    pub fn check_driver_version(&self) -> Result<(), WireError> {
-        let Some(value) = self.driver_version() else {
-            return Ok(());
-        };
-        let malformed = || WireError::BadVersionHeader {
-            value: value.to_string(),
-        };
-        let text = match value {
-            HeaderValue::Text(s) => s.as_str(),
-            HeaderValue::Bytes(b) => std::str::from_utf8(b).map_err(|_| malformed())?,
-            _ => return Err(malformed()),
-        };
-        let unsupported = || WireError::UnsupportedDriverVersion {
-            version: text.to_owned(),
-        };
-        let int = |part: Option<&str>| -> Result<i64, WireError> {
-            part.and_then(|p| p.trim().parse().ok())
-                .ok_or_else(malformed)
-        };
-        // Same order of checks as Python: a foreign major is reported before the rest
-        // of the value is looked at, and the revision only matters at minor 0.
-        let mut parts = text.split('.');
-        if int(parts.next())? != 1 {
-            return Err(unsupported());
-        }
-        let minor = int(parts.next())?;
-        if minor < 0 {
-            return Err(unsupported());
-        }
-        if minor == 0
-            && let Some(rev) = parts.next()
-            && int(Some(rev))? < 0
-        {
-            return Err(unsupported());
-        }
-        Ok(())
-    }
 }
 
 /// The `expiration` property for a deadline `remaining` away: whole milliseconds,
@@ -277,51 +184,9 @@ pub fn expiration_from_remaining(remaining: Duration) -> String {
     remaining.as_millis().to_string()
 }
 
-/// Validates an incoming message's properties and picks the serializer of its body.
-///
-/// Checks, in the Python driver's order, the driver version
-/// ([`MessageProperties::check_driver_version`]) and then the content type. A message
-/// failing either can never be processed: reject it without requeueing.
-///
-/// # Examples
-///
-/// ```
-/// use warren_core::{MessageProperties, Serializer, WireError, incoming_serializer};
-/// let mut props = MessageProperties::rpc_cast(Serializer::Msgpack);
-/// assert_eq!(incoming_serializer(&props), Ok(Serializer::Msgpack));
-/// props.content_type = Some("text/plain".into());
-/// assert!(matches!(incoming_serializer(&props), Err(WireError::UnsupportedContentType { .. })));
-/// ```
-///
-/// # Errors
-///
-/// [`WireError::UnsupportedDriverVersion`], [`WireError::BadVersionHeader`], or
-/// [`WireError::UnsupportedContentType`] (which also covers a missing content type).
-pub fn incoming_serializer(properties: &MessageProperties) -> Result<Serializer, WireError> {
-    properties.check_driver_version()?;
-    properties
-        .content_type
-        .as_deref()
-        .and_then(Serializer::from_content_type)
-        .ok_or_else(|| WireError::UnsupportedContentType {
-            content_type: properties.content_type.clone(),
-        })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proptest::prelude::*;
-
-    fn with_version(v: HeaderValue) -> MessageProperties {
-        let mut p = MessageProperties::rpc_cast(Serializer::Json);
-        p.headers = Some(BTreeMap::from([("version".to_owned(), v)]));
-        p
-    }
-
-    fn text(v: &str) -> MessageProperties {
-        with_version(HeaderValue::Text(v.to_owned()))
-    }
 
     #[test]
     fn outgoing_kinds_match_the_python_driver() {
@@ -413,97 +278,5 @@ mod tests {
         }
         p.expiration = None;
         assert_eq!(p.expiration_duration(), Ok(None));
-    }
-
-    #[test]
-    fn driver_version_rules() {
-        for ok in [
-            "1.0", "1.1", "1.99", "1.0.0", "1.0.5", "1.2.x", " 1 . 0 ", "+1.0", "1.0.0.7",
-        ] {
-            assert_eq!(text(ok).check_driver_version(), Ok(()), "{ok}");
-        }
-        for unsupported in ["2.0", "0.9", "2.x", "-1.0", "1.-1", "1.0.-1"] {
-            assert!(
-                matches!(
-                    text(unsupported).check_driver_version(),
-                    Err(WireError::UnsupportedDriverVersion { .. })
-                ),
-                "{unsupported}"
-            );
-        }
-        for bad in ["", "1", "1.x", "one.0", "1.0.x", "v1.0"] {
-            assert!(
-                matches!(
-                    text(bad).check_driver_version(),
-                    Err(WireError::BadVersionHeader { .. })
-                ),
-                "{bad}"
-            );
-        }
-        assert!(matches!(
-            with_version(HeaderValue::Int(1)).check_driver_version(),
-            Err(WireError::BadVersionHeader { .. })
-        ));
-        assert_eq!(
-            with_version(HeaderValue::Bytes(b"1.0".to_vec())).check_driver_version(),
-            Ok(())
-        );
-    }
-
-    #[test]
-    fn missing_version_or_headers_are_accepted() {
-        let mut p = MessageProperties::rpc_cast(Serializer::Json);
-        p.headers = Some(BTreeMap::new());
-        assert_eq!(incoming_serializer(&p), Ok(Serializer::Json));
-        p.headers = None;
-        assert_eq!(incoming_serializer(&p), Ok(Serializer::Json));
-    }
-
-    #[test]
-    fn content_type_must_be_known() {
-        let mut p = MessageProperties::rpc_cast(Serializer::Json);
-        p.content_type = None;
-        assert_eq!(
-            incoming_serializer(&p),
-            Err(WireError::UnsupportedContentType { content_type: None })
-        );
-        p.content_type = Some("application/JSON".into());
-        assert_eq!(
-            incoming_serializer(&p),
-            Err(WireError::UnsupportedContentType {
-                content_type: Some("application/JSON".into())
-            })
-        );
-        // The version is checked first, as in the Python driver.
-        let mut p = text("2.0");
-        p.content_type = None;
-        assert!(matches!(
-            incoming_serializer(&p),
-            Err(WireError::UnsupportedDriverVersion { .. })
-        ));
-    }
-
-    proptest! {
-        #[test]
-        fn random_headers_never_panic(
-            version in ".*",
-            content_type in proptest::option::of(".*"),
-            bytes in prop::collection::vec(any::<u8>(), 0..16),
-            expiration in ".*",
-        ) {
-            let mut p = text(&version);
-            p.content_type = content_type;
-            p.expiration = Some(expiration);
-            let _ = incoming_serializer(&p);
-            let _ = p.expiration_duration();
-            let p = with_version(HeaderValue::Bytes(bytes));
-            let _ = incoming_serializer(&p);
-        }
-
-        #[test]
-        fn numeric_versions_follow_the_rule(major in 0i64..4, minor in 0i64..50, rev in 0i64..5) {
-            let got = text(&format!("{major}.{minor}.{rev}")).check_driver_version();
-            prop_assert_eq!(got.is_ok(), major == 1);
-        }
     }
 }

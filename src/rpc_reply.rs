@@ -100,6 +100,8 @@ impl RpcReply {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::arbitrary::{arb_map, arb_value};
+    use proptest::prelude::*;
     use serde_json::json;
 
     #[test]
@@ -151,5 +153,39 @@ mod tests {
         assert_eq!(RpcReply::Success(json!(5)).into_result(), Ok(json!(5)));
         let e = RemoteError::value_error("x");
         assert_eq!(RpcReply::Failure(e.clone()).into_result(), Err(e));
+    }
+
+    fn arb_reply() -> impl Strategy<Value = RpcReply> {
+        prop_oneof![
+            arb_value().prop_map(RpcReply::Success),
+            (".*", ".*", ".*", prop::collection::vec(".*", 0..4)).prop_map(|(c, m, s, t)| {
+                RpcReply::Failure(RemoteError::new(c, m, s).with_traceback(t))
+            }),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn encode_decode_identity(reply in arb_reply()) {
+            for s in Serializer::ALL {
+                let body = reply.to_body(s).unwrap();
+                prop_assert_eq!(&RpcReply::from_body(s, &body).unwrap(), &reply);
+            }
+        }
+
+        #[test]
+        fn random_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..256)) {
+            for s in Serializer::ALL {
+                let _ = RpcReply::from_body(s, &bytes);
+            }
+        }
+
+        #[test]
+        fn random_failures_never_panic(e in arb_map(), s in arb_value()) {
+            let mut body = Map::new();
+            body.insert("e".to_owned(), Value::Object(e));
+            body.insert("s".to_owned(), s);
+            let _ = RpcReply::from_map(body);
+        }
     }
 }

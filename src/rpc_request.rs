@@ -186,6 +186,8 @@ impl RpcRequest {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::arbitrary::{arb_context, arb_map};
+    use proptest::prelude::*;
     use serde_json::json;
 
     fn map(v: Value) -> Map<String, Value> {
@@ -274,5 +276,34 @@ mod tests {
                 found: "an array"
             })
         );
+    }
+
+    proptest! {
+        #[test]
+        fn encode_decode_identity(
+            method in ".*",
+            args in arb_map(),
+            namespace in proptest::option::of(".*"),
+            version in proptest::option::of("[0-9]{1,3}\\.[0-9]{1,3}"),
+            context in arb_context(),
+        ) {
+            let req = RpcRequest { method, args, namespace, version, context };
+            for s in Serializer::ALL {
+                let body = req.to_body(s).unwrap();
+                prop_assert_eq!(&RpcRequest::from_body(s, &body).unwrap(), &req);
+            }
+        }
+
+        #[test]
+        fn random_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..256)) {
+            for s in Serializer::ALL {
+                let _ = RpcRequest::from_body(s, &bytes);
+            }
+        }
+
+        #[test]
+        fn random_maps_never_panic(body in arb_map()) {
+            let _ = RpcRequest::from_map(body);
+        }
     }
 }
