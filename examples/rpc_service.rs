@@ -43,7 +43,6 @@ impl Actor for Frontend {
     type Context = actix::Context<Self>;
 }
 
-
 impl Handler<Compute> for Frontend {
     type Result = ResponseFuture<Result<i64, Error>>;
 
@@ -72,13 +71,32 @@ impl Handler<Compute> for Frontend {
 
 #[actix::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let url = std::env::var("WARREN_URL").unwrap_or_else(|_| "pika://guest:guest@127.0.0.1:5672/".to_owned());
-    let config = warren::Config::builder().transport_url(url.parse()?).build()?;
-    let transport = Transport::builder(config).connection_name("warren-example-rpc-service").start()?;
-    println!("transport: {}", transport.config().transport_url.as_ref().map(ToString::to_string).unwrap_or_default());
+    let url = std::env::var("WARREN_URL")
+        .unwrap_or_else(|_| "pika://guest:guest@127.0.0.1:5672/".to_owned());
+    let config = warren::Config::builder()
+        .transport_url(url.parse()?)
+        .build()?;
+    let transport = Transport::builder(config)
+        .connection_name("warren-example-rpc-service")
+        .start()?;
+    println!(
+        "transport: {}",
+        transport
+            .config()
+            .transport_url
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default()
+    );
 
-    let calculator = Endpoint::new().method("add", |_ctx, args: Add| async move { Ok::<_, RemoteError>(args.a + args.b) });
-    let server = RpcServer::start(&transport, Target::new("calculator").with_server("example"), vec![calculator])?;
+    let calculator = Endpoint::new().method("add", |_ctx, args: Add| async move {
+        Ok::<_, RemoteError>(args.a + args.b)
+    });
+    let server = RpcServer::start(
+        &transport,
+        Target::new("calculator").with_server("example"),
+        vec![calculator],
+    )?;
     server.ready().await?;
 
     let frontend = Frontend {

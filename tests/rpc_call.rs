@@ -20,17 +20,28 @@ async fn calls_to_a_specific_server_reach_only_that_server() {
     let (tx, mut rx) = unbounded_channel();
     let mut servers = Vec::new();
     for name in ["server_1", "server_2"] {
-        let s = RpcServer::start(&t, Target::new(&topic).with_server(name), vec![recording_endpoint(name, tx.clone())]).unwrap();
+        let s = RpcServer::start(
+            &t,
+            Target::new(&topic).with_server(name),
+            vec![recording_endpoint(name, tx.clone())],
+        )
+        .unwrap();
         s.ready().await.unwrap();
         servers.push(s);
     }
     let client = t.rpc_client(Target::new(&topic)).with_server("server_1");
     for i in 0..5 {
-        let v: serde_json::Value = client.call(&Context::new(), "echo", &Echo { value: json!(i) }).await.unwrap();
+        let v: serde_json::Value = client
+            .call(&Context::new(), "echo", &Echo { value: json!(i) })
+            .await
+            .unwrap();
         assert_eq!(v, json!(i));
     }
     let seen = receive(&mut rx, 5, WAIT, "echo reports").await;
-    assert!(seen.iter().all(|(server, _, _)| server == "server_1"), "{seen:?}");
+    assert!(
+        seen.iter().all(|(server, _, _)| server == "server_1"),
+        "{seen:?}"
+    );
     assert!(rx.try_recv().is_err(), "server_2 must not have been called");
     for s in servers {
         s.stop().await;
@@ -43,13 +54,22 @@ async fn calls_to_a_topic_are_spread_over_the_server_group() {
     let topic = unique("topic");
     let (tx, mut rx) = unbounded_channel();
     for name in ["s1", "s2", "s3"] {
-        let s = RpcServer::start(&t, Target::new(&topic).with_server(name), vec![recording_endpoint(name, tx.clone())]).unwrap();
+        let s = RpcServer::start(
+            &t,
+            Target::new(&topic).with_server(name),
+            vec![recording_endpoint(name, tx.clone())],
+        )
+        .unwrap();
         s.ready().await.unwrap();
     }
     let client = t.rpc_client(Target::new(&topic));
     let calls = (0..30).map(|i| {
         let client = client.clone();
-        async move { client.call::<_, serde_json::Value>(&Context::new(), "echo", &Echo { value: json!(i) }).await }
+        async move {
+            client
+                .call::<_, serde_json::Value>(&Context::new(), "echo", &Echo { value: json!(i) })
+                .await
+        }
     });
     for r in futures_util::future::join_all(calls).await {
         r.unwrap();
@@ -59,7 +79,11 @@ async fn calls_to_a_topic_are_spread_over_the_server_group() {
     for (server, _, _) in seen {
         *per_server.entry(server).or_default() += 1;
     }
-    assert_eq!(per_server.len(), 3, "every server must get some calls: {per_server:?}");
+    assert_eq!(
+        per_server.len(),
+        3,
+        "every server must get some calls: {per_server:?}"
+    );
 }
 
 #[actix_rt::test]
@@ -81,7 +105,16 @@ async fn servers_on_different_exchanges_are_isolated() {
             Some(e) => client.with_exchange(e.clone()),
             None => client.clone(),
         };
-        let _: serde_json::Value = c.call(&Context::new(), "echo", &Echo { value: json!(expected) }).await.unwrap();
+        let _: serde_json::Value = c
+            .call(
+                &Context::new(),
+                "echo",
+                &Echo {
+                    value: json!(expected),
+                },
+            )
+            .await
+            .unwrap();
         let seen = receive(&mut rx, 1, WAIT, "echo report").await;
         assert_eq!(seen[0].0, expected);
     }
@@ -90,11 +123,20 @@ async fn servers_on_different_exchanges_are_isolated() {
 #[actix_rt::test]
 async fn a_call_to_a_topic_nobody_serves_times_out() {
     let t = transport(&unique("call-timeout"));
-    let client = t.rpc_client(Target::new(unique("nobody"))).with_timeout(Duration::from_secs(1));
+    let client = t
+        .rpc_client(Target::new(unique("nobody")))
+        .with_timeout(Duration::from_secs(1));
     let started = std::time::Instant::now();
-    let err = client.call::<_, serde_json::Value>(&Context::new(), "echo", &Echo { value: json!(1) }).await.unwrap_err();
+    let err = client
+        .call::<_, serde_json::Value>(&Context::new(), "echo", &Echo { value: json!(1) })
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
-    assert!(started.elapsed() < Duration::from_secs(3), "gave up after {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "gave up after {:?}",
+        started.elapsed()
+    );
 }
 
 #[derive(Deserialize)]
@@ -141,16 +183,23 @@ async fn a_slow_call_times_out_while_concurrent_short_calls_succeed() {
             tokio::time::sleep(Duration::from_secs_f64(args.seconds)).await;
             Ok::<_, RemoteError>(())
         })
-        .method("echo", |_ctx, args: Echo| async move { Ok::<_, RemoteError>(args.value) });
+        .method("echo", |_ctx, args: Echo| async move {
+            Ok::<_, RemoteError>(args.value)
+        });
     let s = RpcServer::start(&t, Target::new(&topic).with_server("s"), vec![endpoint]).unwrap();
     s.ready().await.unwrap();
     let client = t.rpc_client(Target::new(&topic));
-    let slow = client
-        .with_timeout(Duration::from_secs(2))
-        .call::<_, ()>(&Context::new(), "sleep", &json!({"seconds": 4.0}));
+    let slow_client = client.with_timeout(Duration::from_secs(2));
+    let ctx = Context::new();
+    let sleep_args = json!({"seconds": 4.0});
+    let slow = slow_client.call::<_, ()>(&ctx, "sleep", &sleep_args);
     let short = futures_util::future::join_all((0..10).map(|i| {
         let client = client.clone();
-        async move { client.call::<_, i64>(&Context::new(), "echo", &json!({"value": i})).await }
+        async move {
+            client
+                .call::<_, i64>(&Context::new(), "echo", &json!({"value": i}))
+                .await
+        }
     }));
     let (slow, short) = futures_util::join!(slow, short);
     assert!(matches!(slow, Err(Error::Timeout { .. })), "{slow:?}");
@@ -166,10 +215,14 @@ async fn endpoints_are_selected_by_namespace_and_version() {
     let endpoint = Endpoint::new()
         .with_namespace("Name1")
         .with_version("7.5")
-        .method("echo", |_ctx, args: Echo| async move { Ok::<_, RemoteError>(args.value) });
+        .method("echo", |_ctx, args: Echo| async move {
+            Ok::<_, RemoteError>(args.value)
+        });
     let s = RpcServer::start(&t, Target::new(&topic).with_server("s"), vec![endpoint]).unwrap();
     s.ready().await.unwrap();
-    let client = t.rpc_client(Target::new(&topic)).with_timeout(Duration::from_secs(5));
+    let client = t
+        .rpc_client(Target::new(&topic))
+        .with_timeout(Duration::from_secs(5));
     let ok: i64 = client
         .with_namespace("Name1")
         .with_version("7.5")
@@ -181,12 +234,20 @@ async fn endpoints_are_selected_by_namespace_and_version() {
         client.with_namespace("Name1").with_version("7.6"),
         client.with_namespace("Name2").with_version("7.5"),
     ] {
-        match c.call::<_, i64>(&Context::new(), "echo", &json!({"value": 7})).await {
+        match c
+            .call::<_, i64>(&Context::new(), "echo", &json!({"value": 7}))
+            .await
+        {
             Err(Error::Remote(remote)) => assert_eq!(remote.class, "UnsupportedVersion"),
             other => panic!("expected UnsupportedVersion, got {other:?}"),
         }
     }
-    match client.with_namespace("Name1").with_version("7.5").call::<_, i64>(&Context::new(), "missing", &json!({})).await {
+    match client
+        .with_namespace("Name1")
+        .with_version("7.5")
+        .call::<_, i64>(&Context::new(), "missing", &json!({}))
+        .await
+    {
         Err(Error::Remote(remote)) => assert_eq!(remote.class, "NoSuchMethod"),
         other => panic!("expected NoSuchMethod, got {other:?}"),
     }
@@ -196,26 +257,50 @@ async fn endpoints_are_selected_by_namespace_and_version() {
 async fn the_request_context_reaches_the_endpoint() {
     let t = transport(&unique("call-context"));
     let topic = unique("topic");
-    let endpoint = Endpoint::new().method("whoami", |ctx: Context, _args: serde_json::Value| async move {
-        Ok::<_, RemoteError>(ctx.get("user_id").cloned())
-    });
+    let endpoint = Endpoint::new().method(
+        "whoami",
+        |ctx: Context, _args: serde_json::Value| async move {
+            Ok::<_, RemoteError>(ctx.get("user_id").cloned())
+        },
+    );
     let s = RpcServer::start(&t, Target::new(&topic).with_server("s"), vec![endpoint]).unwrap();
     s.ready().await.unwrap();
     let ctx = Context::new().with("user_id", "u1");
-    let who: Option<String> = t.rpc_client(Target::new(&topic)).call(&ctx, "whoami", &json!({})).await.unwrap();
+    let who: Option<String> = t
+        .rpc_client(Target::new(&topic))
+        .call(&ctx, "whoami", &json!({}))
+        .await
+        .unwrap();
     assert_eq!(who.as_deref(), Some("u1"));
 }
 
 #[actix_rt::test]
 async fn msgpack_and_json_both_round_trip() {
     for serializer in ["json", "msgpack"] {
-        let t = common::transport_with(&unique("call-serializer"), |b| b.set(warren::Section::Pika, "default_serializer_type", serializer));
+        let t = common::transport_with(&unique("call-serializer"), |b| {
+            b.set(warren::Section::Pika, "default_serializer_type", serializer)
+        });
         let topic = unique("topic");
         let (tx, _rx) = unbounded_channel();
-        let s = RpcServer::start(&t, Target::new(&topic).with_server("s"), vec![recording_endpoint("s", tx)]).unwrap();
+        let s = RpcServer::start(
+            &t,
+            Target::new(&topic).with_server("s"),
+            vec![recording_endpoint("s", tx)],
+        )
+        .unwrap();
         s.ready().await.unwrap();
         let value = json!({"nested": [1, 2.5, "three", null, true], "unicode": "héllo"});
-        let back: serde_json::Value = t.rpc_client(Target::new(&topic)).call(&Context::new(), "echo", &Echo { value: value.clone() }).await.unwrap();
+        let back: serde_json::Value = t
+            .rpc_client(Target::new(&topic))
+            .call(
+                &Context::new(),
+                "echo",
+                &Echo {
+                    value: value.clone(),
+                },
+            )
+            .await
+            .unwrap();
         assert_eq!(back, value, "serializer {serializer}");
     }
 }
@@ -225,7 +310,12 @@ async fn calls_without_a_retrier_use_the_no_ack_queues() {
     let t = transport(&unique("call-no-ack"));
     let topic = unique("topic");
     let (tx, mut rx) = unbounded_channel();
-    let s = RpcServer::start(&t, Target::new(&topic).with_server("s"), vec![recording_endpoint("s", tx)]).unwrap();
+    let s = RpcServer::start(
+        &t,
+        Target::new(&topic).with_server("s"),
+        vec![recording_endpoint("s", tx)],
+    )
+    .unwrap();
     s.ready().await.unwrap();
     let v: i64 = t
         .rpc_client(Target::new(&topic))

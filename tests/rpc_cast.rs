@@ -18,12 +18,20 @@ async fn casts_to_a_specific_server_are_processed_only_there() {
     let topic = unique("topic");
     let (tx, mut rx) = unbounded_channel();
     for name in ["server_1", "server_2"] {
-        let s = RpcServer::start(&t, Target::new(&topic).with_server(name), vec![recording_endpoint(name, tx.clone())]).unwrap();
+        let s = RpcServer::start(
+            &t,
+            Target::new(&topic).with_server(name),
+            vec![recording_endpoint(name, tx.clone())],
+        )
+        .unwrap();
         s.ready().await.unwrap();
     }
     let client = t.rpc_client(Target::new(&topic).with_server("server_2"));
     for i in 0..5 {
-        client.cast(&Context::new(), "echo", &Echo { value: json!(i) }).await.unwrap();
+        client
+            .cast(&Context::new(), "echo", &Echo { value: json!(i) })
+            .await
+            .unwrap();
     }
     let seen = receive(&mut rx, 5, WAIT, "cast reports").await;
     assert!(seen.iter().all(|(s, _, _)| s == "server_2"), "{seen:?}");
@@ -38,13 +46,22 @@ async fn casts_to_a_topic_are_split_across_the_group() {
     let topic = unique("topic");
     let (tx, mut rx) = unbounded_channel();
     for name in ["s1", "s2", "s3"] {
-        let s = RpcServer::start(&t, Target::new(&topic).with_server(name), vec![recording_endpoint(name, tx.clone())]).unwrap();
+        let s = RpcServer::start(
+            &t,
+            Target::new(&topic).with_server(name),
+            vec![recording_endpoint(name, tx.clone())],
+        )
+        .unwrap();
         s.ready().await.unwrap();
     }
     let client = t.rpc_client(Target::new(&topic));
     let casts = (0..20).map(|i| {
         let client = client.clone();
-        async move { client.cast(&Context::new(), "echo", &Echo { value: json!(i) }).await }
+        async move {
+            client
+                .cast(&Context::new(), "echo", &Echo { value: json!(i) })
+                .await
+        }
     });
     for r in futures_util::future::join_all(casts).await {
         r.unwrap();
@@ -55,7 +72,11 @@ async fn casts_to_a_topic_are_split_across_the_group() {
         *per_server.entry(s.clone()).or_default() += 1;
     }
     assert_eq!(per_server.values().sum::<usize>(), 20);
-    assert_eq!(per_server.len(), 3, "every server must get some: {per_server:?}");
+    assert_eq!(
+        per_server.len(),
+        3,
+        "every server must get some: {per_server:?}"
+    );
 }
 
 #[actix_rt::test]
@@ -64,21 +85,38 @@ async fn a_fanout_cast_reaches_every_server() {
     let topic = unique("topic");
     let (tx, mut rx) = unbounded_channel();
     for name in ["s1", "s2", "s3"] {
-        let s = RpcServer::start(&t, Target::new(&topic).with_server(name), vec![recording_endpoint(name, tx.clone())]).unwrap();
+        let s = RpcServer::start(
+            &t,
+            Target::new(&topic).with_server(name),
+            vec![recording_endpoint(name, tx.clone())],
+        )
+        .unwrap();
         s.ready().await.unwrap();
     }
     t.rpc_client(Target::new(&topic))
-        .fanout_cast(&Context::new(), "echo", &Echo { value: json!("all") })
+        .fanout_cast(
+            &Context::new(),
+            "echo",
+            &Echo {
+                value: json!("all"),
+            },
+        )
         .await
         .unwrap();
-    let mut servers: Vec<String> = receive(&mut rx, 3, WAIT, "fanout reports").await.into_iter().map(|(s, _, _)| s).collect();
+    let mut servers: Vec<String> = receive(&mut rx, 3, WAIT, "fanout reports")
+        .await
+        .into_iter()
+        .map(|(s, _, _)| s)
+        .collect();
     servers.sort();
     assert_eq!(servers, vec!["s1", "s2", "s3"]);
 }
 
 #[actix_rt::test]
 async fn a_cast_to_a_topic_nobody_serves_gives_up_as_undeliverable() {
-    let t = common::transport_with(&unique("cast-nobody"), |b| b.set(warren::Section::Default, "rpc_response_timeout", "1"));
+    let t = common::transport_with(&unique("cast-nobody"), |b| {
+        b.set(warren::Section::Default, "rpc_response_timeout", "1")
+    });
     let started = std::time::Instant::now();
     let err = t
         .rpc_client(Target::new(unique("nobody")))
@@ -86,7 +124,11 @@ async fn a_cast_to_a_topic_nobody_serves_gives_up_as_undeliverable() {
         .await
         .unwrap_err();
     assert!(matches!(err, Error::Undeliverable { .. }), "{err:?}");
-    assert!(started.elapsed() < Duration::from_secs(3), "gave up after {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "gave up after {:?}",
+        started.elapsed()
+    );
 }
 
 #[actix_rt::test]

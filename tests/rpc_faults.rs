@@ -29,30 +29,66 @@ async fn a_call_survives_a_forced_close_of_the_client_connection() {
             Ok::<_, RemoteError>("slept")
         }
     });
-    let s = RpcServer::start(&server_t, Target::new(&topic).with_server("s"), vec![endpoint]).unwrap();
+    let s = RpcServer::start(
+        &server_t,
+        Target::new(&topic).with_server("s"),
+        vec![endpoint],
+    )
+    .unwrap();
     s.ready().await.unwrap();
-    let client = client_t.rpc_client(Target::new(&topic)).with_timeout(Duration::from_secs(10));
+    let client = client_t
+        .rpc_client(Target::new(&topic))
+        .with_timeout(Duration::from_secs(10));
     // Warm up: the reply queue exists and the connection is named.
-    let _: String = client.call(&Context::new(), "sleep", &json!({"seconds": 0.0})).await.unwrap();
+    let _: String = client
+        .call(&Context::new(), "sleep", &json!({"seconds": 0.0}))
+        .await
+        .unwrap();
     common::receive(&mut started_rx, 1, Duration::from_secs(5), "warm-up call").await;
 
     let started = std::time::Instant::now();
-    let call = client.call::<_, String>(&Context::new(), "sleep", &json!({"seconds": 1.0}));
+    let ctx = Context::new();
+    let one_second = json!({"seconds": 1.0});
+    let call = client.call::<_, String>(&ctx, "sleep", &one_second);
     let close = async {
         // Close while the server is handling the call.
-        common::receive(&mut started_rx, 1, Duration::from_secs(10), "the call to start").await;
-        let closed = tokio::task::spawn_blocking(move || close_connections_named(&client_name)).await.unwrap();
-        assert_eq!(closed, 1, "the client connection must have been found and closed");
+        common::receive(
+            &mut started_rx,
+            1,
+            Duration::from_secs(10),
+            "the call to start",
+        )
+        .await;
+        let closed = tokio::task::spawn_blocking(move || close_connections_named(&client_name))
+            .await
+            .unwrap();
+        assert_eq!(
+            closed, 1,
+            "the client connection must have been found and closed"
+        );
     };
     let (result, ()) = futures_util::join!(call, close);
     match result {
         Ok(v) => assert_eq!(v, "slept"),
-        Err(e) => assert!(matches!(e, Error::Timeout { .. } | Error::ConnectionUnavailable { .. }), "{e:?}"),
+        Err(e) => assert!(
+            matches!(
+                e,
+                Error::Timeout { .. } | Error::ConnectionUnavailable { .. }
+            ),
+            "{e:?}"
+        ),
     }
-    assert!(started.elapsed() <= Duration::from_secs(11), "took {:?}", started.elapsed());
+    assert!(
+        started.elapsed() <= Duration::from_secs(11),
+        "took {:?}",
+        started.elapsed()
+    );
 
     // The next call goes through the reconnected transport.
-    let after: String = client.call(&Context::new(), "sleep", &json!({"seconds": 0.0})).await.unwrap();
+    let after: String = client
+        .call(&Context::new(), "sleep", &json!({"seconds": 0.0}))
+        .await
+        .unwrap();
     assert_eq!(after, "slept");
 }
 
@@ -62,14 +98,31 @@ async fn a_server_recovers_after_its_connection_is_force_closed() {
     let server_t = transport(&server_name);
     let client_t = transport(&unique("fault-srv-client"));
     let topic = unique("topic");
-    let endpoint = Endpoint::new().method("ping", |_ctx, _args: serde_json::Value| async move { Ok::<_, RemoteError>("pong") });
-    let s = RpcServer::start(&server_t, Target::new(&topic).with_server("s"), vec![endpoint]).unwrap();
+    let endpoint = Endpoint::new().method("ping", |_ctx, _args: serde_json::Value| async move {
+        Ok::<_, RemoteError>("pong")
+    });
+    let s = RpcServer::start(
+        &server_t,
+        Target::new(&topic).with_server("s"),
+        vec![endpoint],
+    )
+    .unwrap();
     s.ready().await.unwrap();
-    let client = client_t.rpc_client(Target::new(&topic)).with_timeout(Duration::from_secs(10));
-    let _: String = client.call(&Context::new(), "ping", &json!({})).await.unwrap();
-    let closed = tokio::task::spawn_blocking(move || close_connections_named(&server_name)).await.unwrap();
+    let client = client_t
+        .rpc_client(Target::new(&topic))
+        .with_timeout(Duration::from_secs(10));
+    let _: String = client
+        .call(&Context::new(), "ping", &json!({}))
+        .await
+        .unwrap();
+    let closed = tokio::task::spawn_blocking(move || close_connections_named(&server_name))
+        .await
+        .unwrap();
     assert_eq!(closed, 1);
     // Calls sent while the server reconnects are retried until its queues are back.
-    let pong: String = client.call(&Context::new(), "ping", &json!({})).await.unwrap();
+    let pong: String = client
+        .call(&Context::new(), "ping", &json!({}))
+        .await
+        .unwrap();
     assert_eq!(pong, "pong");
 }

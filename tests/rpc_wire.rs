@@ -6,9 +6,13 @@ mod common;
 
 use std::time::Duration;
 
-use common::{bindings_to_prefix, queues_with_prefix, receive, recording_endpoint, transport, unique};
+use common::{
+    bindings_to_prefix, queues_with_prefix, receive, recording_endpoint, transport, unique,
+};
 use futures_util::StreamExt;
-use lapin::options::{BasicAckOptions, BasicConsumeOptions, BasicPublishOptions, QueueDeclareOptions};
+use lapin::options::{
+    BasicAckOptions, BasicConsumeOptions, BasicPublishOptions, QueueDeclareOptions,
+};
 use lapin::types::{AMQPValue, FieldTable};
 use lapin::{BasicProperties, Channel, Connection, ConnectionProperties};
 use serde_json::json;
@@ -22,7 +26,12 @@ async fn the_server_declares_the_six_queues_of_the_pika_driver() {
     let t = transport(&unique("wire-topology"));
     let topic = unique("wiretopic");
     let (tx, _rx) = unbounded_channel();
-    let s = RpcServer::start(&t, Target::new(&topic).with_server("host1"), vec![recording_endpoint("host1", tx)]).unwrap();
+    let s = RpcServer::start(
+        &t,
+        Target::new(&topic).with_server("host1"),
+        vec![recording_endpoint("host1", tx)],
+    )
+    .unwrap();
     s.ready().await.unwrap();
 
     let mut queues: Vec<String> = queues_with_prefix("no_ack.")
@@ -37,8 +46,16 @@ async fn the_server_declares_the_six_queues_of_the_pika_driver() {
         let names: Vec<&str> = rows.iter().map(|r| r.split('\t').next().unwrap()).collect();
         assert_eq!(names[0], format!("{family}.{topic}"));
         assert_eq!(names[1], format!("{family}.{topic}.host1"));
-        let worker = names[2].strip_prefix(&format!("{family}.{topic}.host1.worker.")).expect("worker queue");
-        assert!(worker.len() == 32 && worker.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()), "{worker}");
+        let worker = names[2]
+            .strip_prefix(&format!("{family}.{topic}.host1.worker."))
+            .expect("worker queue");
+        assert!(
+            worker.len() == 32
+                && worker
+                    .chars()
+                    .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()),
+            "{worker}"
+        );
         for row in rows {
             // name, durable, auto_delete, exclusive, arguments
             let cols: Vec<&str> = row.split('\t').collect();
@@ -76,36 +93,72 @@ struct RawClient {
 
 impl RawClient {
     async fn connect(name: &str) -> Self {
-        let conn = Connection::connect("amqp://guest:guest@127.0.0.1:5672/%2f", ConnectionProperties::default().with_connection_name(name.into()))
-            .await
-            .expect("raw connection");
+        let conn = Connection::connect(
+            "amqp://guest:guest@127.0.0.1:5672/%2f",
+            ConnectionProperties::default().with_connection_name(name.into()),
+        )
+        .await
+        .expect("raw connection");
         let channel = conn.create_channel().await.unwrap();
         let reply_queue = unique("reply.raw");
         channel
-            .queue_declare(reply_queue.as_str().into(), QueueDeclareOptions { exclusive: true, ..Default::default() }, FieldTable::default())
+            .queue_declare(
+                reply_queue.as_str().into(),
+                QueueDeclareOptions {
+                    exclusive: true,
+                    ..Default::default()
+                },
+                FieldTable::default(),
+            )
             .await
             .unwrap();
         // The reply exchange exists once the server side declared it (our transport).
         channel
-            .queue_bind(reply_queue.as_str().into(), "openstack_rpc_reply".into(), reply_queue.as_str().into(), Default::default(), FieldTable::default())
+            .queue_bind(
+                reply_queue.as_str().into(),
+                "openstack_rpc_reply".into(),
+                reply_queue.as_str().into(),
+                Default::default(),
+                FieldTable::default(),
+            )
             .await
             .unwrap();
         let replies = channel
-            .basic_consume(reply_queue.as_str().into(), "".into(), BasicConsumeOptions::default(), FieldTable::default())
+            .basic_consume(
+                reply_queue.as_str().into(),
+                "".into(),
+                BasicConsumeOptions::default(),
+                FieldTable::default(),
+            )
             .await
             .unwrap();
-        Self { _conn: conn, channel, reply_queue, replies }
+        Self {
+            _conn: conn,
+            channel,
+            reply_queue,
+            replies,
+        }
     }
 
     async fn publish(&self, routing_key: &str, props: BasicProperties, body: &[u8]) {
         self.channel
-            .basic_publish("openstack_rpc".into(), routing_key.into(), BasicPublishOptions::default(), body, props)
+            .basic_publish(
+                "openstack_rpc".into(),
+                routing_key.into(),
+                BasicPublishOptions::default(),
+                body,
+                props,
+            )
             .await
             .unwrap();
     }
 
     async fn next_reply(&mut self) -> lapin::message::Delivery {
-        let d = tokio::time::timeout(WAIT, self.replies.next()).await.expect("a reply in time").expect("stream open").expect("delivery");
+        let d = tokio::time::timeout(WAIT, self.replies.next())
+            .await
+            .expect("a reply in time")
+            .expect("stream open")
+            .expect("delivery");
         d.acker.ack(BasicAckOptions::default()).await.unwrap();
         d
     }
@@ -131,28 +184,76 @@ async fn the_reply_carries_the_request_correlation_id_and_content_type() {
     let t = transport(&unique("wire-reply"));
     let topic = unique("wiretopic");
     let (tx, _rx) = unbounded_channel();
-    let s = RpcServer::start(&t, Target::new(&topic).with_server("s"), vec![recording_endpoint("s", tx)]).unwrap();
+    let s = RpcServer::start(
+        &t,
+        Target::new(&topic).with_server("s"),
+        vec![recording_endpoint("s", tx)],
+    )
+    .unwrap();
     s.ready().await.unwrap();
     let mut raw = RawClient::connect(&unique("raw-client")).await;
     for (content_type, body) in [
-        ("application/json", serde_json::to_vec(&json!({"method": "echo", "args": {"value": 42}, "_$_user": "u1"})).unwrap()),
-        ("application/msgpack", vec![0x82, 0xa6, b'm', b'e', b't', b'h', b'o', b'd', 0xa4, b'e', b'c', b'h', b'o', 0xa4, b'a', b'r', b'g', b's', 0x81, 0xa5, b'v', b'a', b'l', b'u', b'e', 0x2a]),
+        (
+            "application/json",
+            serde_json::to_vec(&json!({"method": "echo", "args": {"value": 42}, "_$_user": "u1"}))
+                .unwrap(),
+        ),
+        (
+            "application/msgpack",
+            vec![
+                0x82, 0xa6, b'm', b'e', b't', b'h', b'o', b'd', 0xa4, b'e', b'c', b'h', b'o', 0xa4,
+                b'a', b'r', b'g', b's', 0x81, 0xa5, b'v', b'a', b'l', b'u', b'e', 0x2a,
+            ],
+        ),
     ] {
         let corr = uuid_hex();
-        raw.publish(&format!("with_ack.{topic}"), request_props(content_type, &corr, &raw.reply_queue), &body).await;
+        raw.publish(
+            &format!("with_ack.{topic}"),
+            request_props(content_type, &corr, &raw.reply_queue),
+            &body,
+        )
+        .await;
         let reply = raw.next_reply().await;
-        assert_eq!(reply.properties.correlation_id().as_ref().map(|c| c.to_string()), Some(corr));
-        assert_eq!(reply.properties.content_type().as_ref().map(|c| c.to_string()).as_deref(), Some(content_type));
+        assert_eq!(
+            reply
+                .properties
+                .correlation_id()
+                .as_ref()
+                .map(|c| c.to_string()),
+            Some(corr)
+        );
+        assert_eq!(
+            reply
+                .properties
+                .content_type()
+                .as_ref()
+                .map(|c| c.to_string())
+                .as_deref(),
+            Some(content_type)
+        );
         let headers = reply.properties.headers().clone().expect("headers");
-        assert_eq!(headers.inner().get("version"), Some(&AMQPValue::LongString("1.0".into())));
+        assert_eq!(
+            headers.inner().get("version"),
+            Some(&AMQPValue::LongString("1.0".into()))
+        );
         assert_eq!(*reply.properties.delivery_mode(), Some(1));
-        let value = warren::decode(warren::Serializer::from_content_type(content_type).unwrap(), &reply.data).unwrap();
+        let value = warren::decode(
+            warren::Serializer::from_content_type(content_type).unwrap(),
+            &reply.data,
+        )
+        .unwrap();
         assert_eq!(value, json!({"s": 42}));
     }
 }
 
 fn uuid_hex() -> String {
-    format!("{:032x}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos())
+    format!(
+        "{:032x}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    )
 }
 
 #[actix_rt::test]
@@ -160,26 +261,74 @@ async fn poison_requests_are_dropped_and_the_next_request_is_answered() {
     let t = transport(&unique("wire-poison"));
     let topic = unique("wiretopic");
     let (tx, mut rx) = unbounded_channel();
-    let s = RpcServer::start(&t, Target::new(&topic).with_server("s"), vec![recording_endpoint("s", tx)]).unwrap();
+    let s = RpcServer::start(
+        &t,
+        Target::new(&topic).with_server("s"),
+        vec![recording_endpoint("s", tx)],
+    )
+    .unwrap();
     s.ready().await.unwrap();
     let mut raw = RawClient::connect(&unique("raw-poison")).await;
     let key = format!("with_ack.{topic}");
     let good = serde_json::to_vec(&json!({"method": "echo", "args": {"value": "ok"}})).unwrap();
     // Undecodable body, unknown content type, unsupported driver version, not a map.
-    raw.publish(&key, request_props("application/json", "c1", &raw.reply_queue), b"{not json").await;
-    raw.publish(&key, request_props("text/plain", "c2", &raw.reply_queue), &good).await;
-    raw.publish(&key, request_props("application/json", "c3", &raw.reply_queue).with_headers(version_headers("2.0")), &good).await;
-    raw.publish(&key, request_props("application/json", "c4", &raw.reply_queue), b"[1, 2]").await;
-    raw.publish(&key, request_props("application/json", "c5", &raw.reply_queue), &good).await;
+    raw.publish(
+        &key,
+        request_props("application/json", "c1", &raw.reply_queue),
+        b"{not json",
+    )
+    .await;
+    raw.publish(
+        &key,
+        request_props("text/plain", "c2", &raw.reply_queue),
+        &good,
+    )
+    .await;
+    raw.publish(
+        &key,
+        request_props("application/json", "c3", &raw.reply_queue)
+            .with_headers(version_headers("2.0")),
+        &good,
+    )
+    .await;
+    raw.publish(
+        &key,
+        request_props("application/json", "c4", &raw.reply_queue),
+        b"[1, 2]",
+    )
+    .await;
+    raw.publish(
+        &key,
+        request_props("application/json", "c5", &raw.reply_queue),
+        &good,
+    )
+    .await;
     let reply = raw.next_reply().await;
-    assert_eq!(reply.properties.correlation_id().as_ref().map(|c| c.to_string()).as_deref(), Some("c5"));
+    assert_eq!(
+        reply
+            .properties
+            .correlation_id()
+            .as_ref()
+            .map(|c| c.to_string())
+            .as_deref(),
+        Some("c5")
+    );
     let seen = receive(&mut rx, 1, WAIT, "the good request").await;
     assert_eq!(seen[0].2, json!("ok"));
     // Nothing poison stays unacked in the queue.
     s.stop().await;
     let rows = queues_with_prefix(&key);
-    assert!(rows.iter().any(|r| r.starts_with(&format!("{key}\t"))), "{rows:?}");
+    assert!(
+        rows.iter().any(|r| r.starts_with(&format!("{key}\t"))),
+        "{rows:?}"
+    );
     let counts = common::rabbitmqctl(&["list_queues", "name", "messages"]);
-    let line = counts.lines().find(|l| l.starts_with(&format!("{key}\t"))).expect("queue listed");
-    assert!(line.ends_with("\t0"), "poison messages left in the queue: {line}");
+    let line = counts
+        .lines()
+        .find(|l| l.starts_with(&format!("{key}\t")))
+        .expect("queue listed");
+    assert!(
+        line.ends_with("\t0"),
+        "poison messages left in the queue: {line}"
+    );
 }

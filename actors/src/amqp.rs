@@ -6,14 +6,18 @@ use lapin::options::{
     QueueDeclareOptions,
 };
 use lapin::types::{AMQPValue, FieldTable};
-use lapin::{ExchangeKind, Channel, Consumer};
+use lapin::{Channel, Consumer, ExchangeKind};
 
 use warren_core::{Declaration, Topology};
 
 use crate::Error;
 
 /// `exchange.declare` of a Pika-driver exchange: `direct`, auto-delete.
-pub(crate) async fn declare_exchange(channel: &Channel, name: &str, durable: bool) -> Result<(), Error> {
+pub(crate) async fn declare_exchange(
+    channel: &Channel,
+    name: &str,
+    durable: bool,
+) -> Result<(), Error> {
     let options = ExchangeDeclareOptions {
         passive: false,
         durable,
@@ -22,7 +26,12 @@ pub(crate) async fn declare_exchange(channel: &Channel, name: &str, durable: boo
         nowait: false,
     };
     channel
-        .exchange_declare(name.into(), ExchangeKind::Direct, options, FieldTable::default())
+        .exchange_declare(
+            name.into(),
+            ExchangeKind::Direct,
+            options,
+            FieldTable::default(),
+        )
         .await
         .map_err(|e| Error::from_lapin(&format!("exchange.declare {name:?}"), &e))
 }
@@ -81,7 +90,11 @@ pub(crate) async fn set_prefetch(channel: &Channel, prefetch: u16) -> Result<(),
 }
 
 /// `basic.consume` with a server-generated tag.
-pub(crate) async fn consume(channel: &Channel, queue: &str, no_ack: bool) -> Result<Consumer, Error> {
+pub(crate) async fn consume(
+    channel: &Channel,
+    queue: &str,
+    no_ack: bool,
+) -> Result<Consumer, Error> {
     let options = BasicConsumeOptions {
         no_local: false,
         no_ack,
@@ -107,7 +120,9 @@ pub(crate) async fn declare_topology(channel: &Channel, topology: &Topology) -> 
                     .unwrap_or_default();
                 declare_queue(channel, &q.name, q.durable, &args).await?
             }
-            Declaration::Bind(b) => bind_queue(channel, &b.queue, &b.exchange, &b.routing_key).await?,
+            Declaration::Bind(b) => {
+                bind_queue(channel, &b.queue, &b.exchange, &b.routing_key).await?
+            }
         }
     }
     Ok(())

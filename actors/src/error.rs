@@ -33,7 +33,9 @@ pub enum Error {
     },
     /// The broker refused the message (`basic.nack`), for example because a queue
     /// limit was reached.
-    #[error("the broker rejected the message to exchange {exchange:?} (routing key {routing_key:?})")]
+    #[error(
+        "the broker rejected the message to exchange {exchange:?} (routing key {routing_key:?})"
+    )]
     Rejected {
         /// The exchange published to.
         exchange: String,

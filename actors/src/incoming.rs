@@ -12,7 +12,6 @@ use crate::Error;
 #[derive(Debug, Clone)]
 pub(crate) struct IncomingProperties {
     pub(crate) serializer: Serializer,
-    pub(crate) message_id: Option<String>,
     pub(crate) correlation_id: Option<String>,
     pub(crate) reply_to: Option<String>,
     pub(crate) expiration: Option<Duration>,
@@ -51,7 +50,10 @@ pub(crate) fn to_core(props: &BasicProperties) -> MessageProperties {
                 .collect()
         }),
         message_id: props.message_id().as_ref().map(|s| s.as_str().to_owned()),
-        correlation_id: props.correlation_id().as_ref().map(|s| s.as_str().to_owned()),
+        correlation_id: props
+            .correlation_id()
+            .as_ref()
+            .map(|s| s.as_str().to_owned()),
         reply_to: props.reply_to().as_ref().map(|s| s.as_str().to_owned()),
         expiration: props.expiration().as_ref().map(|s| s.as_str().to_owned()),
         delivery_mode: *props.delivery_mode(),
@@ -66,7 +68,6 @@ pub(crate) fn decode_properties(props: &BasicProperties) -> Result<IncomingPrope
     let expiration = core.expiration_duration()?;
     Ok(IncomingProperties {
         serializer,
-        message_id: core.message_id,
         correlation_id: core.correlation_id,
         reply_to: core.reply_to,
         expiration,

@@ -44,7 +44,11 @@ pub(crate) fn to_amqp(props: &MessageProperties) -> BasicProperties {
 }
 
 /// Properties of an RPC call (the expiration is set per publish attempt).
-pub(crate) fn call_properties(serializer: Serializer, correlation_id: &str, reply_to: &str) -> BasicProperties {
+pub(crate) fn call_properties(
+    serializer: Serializer,
+    correlation_id: &str,
+    reply_to: &str,
+) -> BasicProperties {
     let mut props = MessageProperties::rpc_cast(serializer);
     props.correlation_id = Some(correlation_id.to_owned());
     props.reply_to = Some(reply_to.to_owned());

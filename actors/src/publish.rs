@@ -127,7 +127,11 @@ pub(crate) struct Send<'a> {
 impl Send<'_> {
     /// Publish `msg`, retrying per the policy. `on_missing_exchange` runs when the
     /// exchange does not exist, before the next attempt (the sender declares it).
-    pub(crate) async fn run<F, Fut>(&self, msg: &Outgoing, on_missing_exchange: F) -> Result<(), Error>
+    pub(crate) async fn run<F, Fut>(
+        &self,
+        msg: &Outgoing,
+        on_missing_exchange: F,
+    ) -> Result<(), Error>
     where
         F: Fn() -> Fut,
         Fut: std::future::Future<Output = ()>,

@@ -89,7 +89,10 @@ pub(crate) fn endpoints(config: &Config) -> Result<Vec<HostEndpoint>, Error> {
         .map(|h| HostEndpoint {
             host: h.host_or_default().to_owned(),
             port: h.port_or_default(),
-            username: h.username.clone().unwrap_or_else(|| DEFAULT_USER.to_owned()),
+            username: h
+                .username
+                .clone()
+                .unwrap_or_else(|| DEFAULT_USER.to_owned()),
             password: h
                 .password
                 .as_ref()

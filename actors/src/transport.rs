@@ -14,6 +14,7 @@ use actix::prelude::*;
 use warren_core::{Config, Target};
 
 use crate::Error;
+use crate::RpcClient;
 use crate::connection::{
     CloseConnection, ConnectionState, ConnectionStateChanged, HostConnection, SubscribeState,
 };
@@ -21,7 +22,6 @@ use crate::pool::ChannelPool;
 use crate::rpc::{ReplyQueueSpec, ReplyWaiter, RpcClientActor};
 use crate::runtime::lapin_runtime;
 use crate::settings::{RpcSettings, connection_settings, endpoints, pool_limits};
-use crate::RpcClient;
 
 /// What every actor of a transport shares.
 pub(crate) struct SharedParts {
@@ -220,7 +220,10 @@ impl Transport {
     /// # Errors
     ///
     /// [`Error::Shutdown`] when the connection actor is gone.
-    pub async fn subscribe(&self, subscriber: Recipient<ConnectionStateChanged>) -> Result<ConnectionState, Error> {
+    pub async fn subscribe(
+        &self,
+        subscriber: Recipient<ConnectionStateChanged>,
+    ) -> Result<ConnectionState, Error> {
         self.shared
             .connection
             .send(SubscribeState(subscriber))

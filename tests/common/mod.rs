@@ -63,11 +63,11 @@ pub fn close_connections_named(name: &str) -> usize {
     let listing = rabbitmqctl(&["list_connections", "pid", "client_properties"]);
     let mut closed = 0;
     for line in listing.lines() {
-        if line.contains(&format!("\"{name}\"")) {
-            if let Some(pid) = line.split_whitespace().next() {
-                rabbitmqctl(&["close_connection", pid, "forced by a warren test"]);
-                closed += 1;
-            }
+        if line.contains(&format!("\"{name}\""))
+            && let Some(pid) = line.split_whitespace().next()
+        {
+            rabbitmqctl(&["close_connection", pid, "forced by a warren test"]);
+            closed += 1;
         }
     }
     closed
@@ -76,21 +76,35 @@ pub fn close_connections_named(name: &str) -> usize {
 /// Rows of `rabbitmqctl list_queues name durable auto_delete exclusive arguments`
 /// whose name starts with `prefix`, as tab-separated text lines.
 pub fn queues_with_prefix(prefix: &str) -> Vec<String> {
-    rabbitmqctl(&["list_queues", "name", "durable", "auto_delete", "exclusive", "arguments"])
-        .lines()
-        .filter(|l| l.starts_with(prefix))
-        .map(str::to_owned)
-        .collect()
+    rabbitmqctl(&[
+        "list_queues",
+        "name",
+        "durable",
+        "auto_delete",
+        "exclusive",
+        "arguments",
+    ])
+    .lines()
+    .filter(|l| l.starts_with(prefix))
+    .map(str::to_owned)
+    .collect()
 }
 
 /// Rows of `rabbitmqctl list_bindings source_name destination_name routing_key`
 /// whose destination starts with `prefix`.
 pub fn bindings_to_prefix(prefix: &str) -> Vec<String> {
-    rabbitmqctl(&["list_bindings", "source_name", "destination_name", "routing_key"])
-        .lines()
-        .filter(|l| l.split('\t').nth(1).is_some_and(|d| d.starts_with(prefix)))
-        .map(str::to_owned)
-        .collect()
+    rabbitmqctl(&[
+        "list_bindings",
+        "source_name",
+        "destination_name",
+        "routing_key",
+    ])
+    .lines()
+    // The default exchange's implicit bindings have an empty source: skip them.
+    .filter(|l| !l.starts_with('\t'))
+    .filter(|l| l.split('\t').nth(1).is_some_and(|d| d.starts_with(prefix)))
+    .map(str::to_owned)
+    .collect()
 }
 
 /// A started transport on the test broker, named `name` for `rabbitmqctl`.
@@ -104,8 +118,14 @@ pub fn transport_with(
     configure: impl FnOnce(warren::ConfigBuilder) -> warren::ConfigBuilder,
 ) -> warren::Transport {
     require_broker();
-    let builder = warren::Config::builder().transport_url(broker_url().parse().expect("WARREN_TEST_URL is a valid pika:// URL"));
-    let config = configure(builder).build().expect("valid test configuration");
+    let builder = warren::Config::builder().transport_url(
+        broker_url()
+            .parse()
+            .expect("WARREN_TEST_URL is a valid pika:// URL"),
+    );
+    let config = configure(builder)
+        .build()
+        .expect("valid test configuration");
     warren::Transport::builder(config)
         .project("warren-tests")
         .prog("tests")

@@ -41,8 +41,13 @@ async fn declare(ch: &Channel, exchange: &str, queue: &str) -> lapin::Result<()>
         auto_delete: true,
         ..Default::default()
     };
-    ch.exchange_declare(exchange.into(), ExchangeKind::Direct, ex, FieldTable::default())
-        .await?;
+    ch.exchange_declare(
+        exchange.into(),
+        ExchangeKind::Direct,
+        ex,
+        FieldTable::default(),
+    )
+    .await?;
     ch.queue_declare(queue.into(), QueueDeclareOptions::default(), expires())
         .await?;
     ch.queue_bind(
@@ -67,16 +72,18 @@ fn props(correlation_id: Option<&str>, reply_to: Option<&str>) -> BasicPropertie
         p = p.with_correlation_id(c.into());
     }
     if let Some(r) = reply_to {
-        p = p
-            .with_reply_to(r.into())
-            .with_expiration("60000".into());
+        p = p.with_reply_to(r.into()).with_expiration("60000".into());
     }
     p
 }
 
 impl LapinRpc {
     /// Connect, start the echo server on `topic`, and declare the reply queue.
-    pub async fn start(uri: &str, runtime: async_rs::Runtime<async_rs::Tokio>, topic: &str) -> lapin::Result<Self> {
+    pub async fn start(
+        uri: &str,
+        runtime: async_rs::Runtime<async_rs::Tokio>,
+        topic: &str,
+    ) -> lapin::Result<Self> {
         let connection = Connection::connect_with_runtime(
             uri,
             ConnectionProperties::default().with_connection_name("warren-bench-lapin".into()),
@@ -93,17 +100,27 @@ impl LapinRpc {
         server.basic_qos(100, BasicQosOptions::default()).await?;
         declare(&server, &exchange, &server_queue).await?;
         let server_pub = connection.create_channel().await?;
-        server_pub.confirm_select(ConfirmSelectOptions::default()).await?;
+        server_pub
+            .confirm_select(ConfirmSelectOptions::default())
+            .await?;
         let mut requests = server
-            .basic_consume(server_queue.as_str().into(), "".into(), BasicConsumeOptions::default(), FieldTable::default())
+            .basic_consume(
+                server_queue.as_str().into(),
+                "".into(),
+                BasicConsumeOptions::default(),
+                FieldTable::default(),
+            )
             .await?;
         let reply_ex = reply_exchange.clone();
         tokio::spawn(async move {
             while let Some(Ok(delivery)) = requests.next().await {
                 let _ = delivery.acker.ack(BasicAckOptions::default()).await;
-                let Some(reply_to) = delivery.properties.reply_to().clone() else { continue };
+                let Some(reply_to) = delivery.properties.reply_to().clone() else {
+                    continue;
+                };
                 let corr = delivery.properties.correlation_id().clone();
-                let request: serde_json::Value = serde_json::from_slice(&delivery.data).unwrap_or_default();
+                let request: serde_json::Value =
+                    serde_json::from_slice(&delivery.data).unwrap_or_default();
                 let reply = serde_json::json!({ "s": request["args"]["value"] });
                 let body = serde_json::to_vec(&reply).unwrap_or_default();
                 let publisher = server_pub.clone();
@@ -114,7 +131,10 @@ impl LapinRpc {
                         .basic_publish(
                             reply_ex.as_str().into(),
                             reply_to,
-                            BasicPublishOptions { mandatory: true, immediate: false },
+                            BasicPublishOptions {
+                                mandatory: true,
+                                immediate: false,
+                            },
                             &body,
                             props(corr.as_deref(), None),
                         )
@@ -128,17 +148,28 @@ impl LapinRpc {
 
         // Client: a reply queue consumed with acks, and a confirm channel to publish on.
         let replies_ch = connection.create_channel().await?;
-        replies_ch.basic_qos(100, BasicQosOptions::default()).await?;
+        replies_ch
+            .basic_qos(100, BasicQosOptions::default())
+            .await?;
         declare(&replies_ch, &reply_exchange, &reply_queue).await?;
         let mut replies = replies_ch
-            .basic_consume(reply_queue.as_str().into(), "".into(), BasicConsumeOptions::default(), FieldTable::default())
+            .basic_consume(
+                reply_queue.as_str().into(),
+                "".into(),
+                BasicConsumeOptions::default(),
+                FieldTable::default(),
+            )
             .await?;
         let pending: Pending = Arc::default();
         let waiting = pending.clone();
         tokio::spawn(async move {
             while let Some(Ok(delivery)) = replies.next().await {
                 let _ = delivery.acker.ack(BasicAckOptions::default()).await;
-                let corr = delivery.properties.correlation_id().as_ref().map(|c| c.to_string());
+                let corr = delivery
+                    .properties
+                    .correlation_id()
+                    .as_ref()
+                    .map(|c| c.to_string());
                 let waiter = corr.and_then(|c| waiting.lock().ok()?.remove(&c));
                 if let Some(w) = waiter {
                     let _ = w.send(delivery.data);
@@ -146,7 +177,9 @@ impl LapinRpc {
             }
         });
         let publisher = connection.create_channel().await?;
-        publisher.confirm_select(ConfirmSelectOptions::default()).await?;
+        publisher
+            .confirm_select(ConfirmSelectOptions::default())
+            .await?;
         Ok(Self {
             _connection: connection,
             publisher,
@@ -170,13 +203,19 @@ impl LapinRpc {
     pub async fn call(&self, payload: &str) -> Result<serde_json::Value, String> {
         let corr = uuid::Uuid::new_v4().simple().to_string();
         let (tx, rx) = oneshot::channel();
-        self.pending.lock().map_err(|e| e.to_string())?.insert(corr.clone(), tx);
+        self.pending
+            .lock()
+            .map_err(|e| e.to_string())?
+            .insert(corr.clone(), tx);
         let confirm = self
             .publisher
             .basic_publish(
                 self.exchange.as_str().into(),
                 self.routing_key.as_str().into(),
-                BasicPublishOptions { mandatory: true, immediate: false },
+                BasicPublishOptions {
+                    mandatory: true,
+                    immediate: false,
+                },
                 &Self::request_body(payload),
                 props(Some(&corr), Some(&self.reply_queue)),
             )
@@ -201,7 +240,10 @@ impl LapinRpc {
             .basic_publish(
                 self.exchange.as_str().into(),
                 self.routing_key.as_str().into(),
-                BasicPublishOptions { mandatory: true, immediate: false },
+                BasicPublishOptions {
+                    mandatory: true,
+                    immediate: false,
+                },
                 &Self::request_body(payload),
                 props(None, None),
             )

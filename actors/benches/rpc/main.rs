@@ -93,60 +93,102 @@ fn main() {
             .expect("runtime");
         let topic = format!("bench-lapin-{}", std::process::id());
         let lapin = Arc::new(
-            LapinRpc::start(AMQP_URI, async_rs::Runtime::tokio_with_handle(rt.handle().clone()), &topic)
-                .await
-                .expect("lapin baseline (is RabbitMQ running on 127.0.0.1:5672?)"),
+            LapinRpc::start(
+                AMQP_URI,
+                async_rs::Runtime::tokio_with_handle(rt.handle().clone()),
+                &topic,
+            )
+            .await
+            .expect("lapin baseline (is RabbitMQ running on 127.0.0.1:5672?)"),
         );
-        for (label, in_flight) in [("call, sequential", 1), ("call, 10 in flight", 10), ("call, 100 in flight", 100)] {
+        for (label, in_flight) in [
+            ("call, sequential", 1),
+            ("call, 10 in flight", 10),
+            ("call, 100 in flight", 100),
+        ] {
             let l = lapin.clone();
             let p = payload.clone();
-            rows.push(measure(&format!("lapin {label}"), total, in_flight, move |_| {
-                let l = l.clone();
-                let p = p.clone();
-                async move { l.call(&p).await.is_ok() }
-            }).await);
+            rows.push(
+                measure(&format!("lapin {label}"), total, in_flight, move |_| {
+                    let l = l.clone();
+                    let p = p.clone();
+                    async move { l.call(&p).await.is_ok() }
+                })
+                .await,
+            );
         }
         let l = lapin.clone();
         let p = payload.clone();
-        rows.push(measure("lapin cast, 10 in flight", total, 10, move |_| {
-            let l = l.clone();
-            let p = p.clone();
-            async move { l.cast(&p).await.is_ok() }
-        }).await);
+        rows.push(
+            measure("lapin cast, 10 in flight", total, 10, move |_| {
+                let l = l.clone();
+                let p = p.clone();
+                async move { l.cast(&p).await.is_ok() }
+            })
+            .await,
+        );
 
         // warren: a server and a client transport, as two services would have.
-        let config = || Config::builder().transport_url(URL.parse().expect("URL")).build().expect("config");
-        let server_t = Transport::builder(config()).connection_name("warren-bench-server").start().expect("transport");
-        let client_t = Transport::builder(config()).connection_name("warren-bench-client").start().expect("transport");
+        let config = || {
+            Config::builder()
+                .transport_url(URL.parse().expect("URL"))
+                .build()
+                .expect("config")
+        };
+        let server_t = Transport::builder(config())
+            .connection_name("warren-bench-server")
+            .start()
+            .expect("transport");
+        let client_t = Transport::builder(config())
+            .connection_name("warren-bench-client")
+            .start()
+            .expect("transport");
         let topic = format!("bench-warren-{}", std::process::id());
-        let endpoint = Endpoint::new().method("echo", |_ctx, args: EchoArgs| async move { Ok::<_, RemoteError>(args.value) });
-        let server = RpcServer::start(&server_t, Target::new(&topic).with_server("bench"), vec![endpoint]).expect("server");
+        let endpoint = Endpoint::new().method("echo", |_ctx, args: EchoArgs| async move {
+            Ok::<_, RemoteError>(args.value)
+        });
+        let server = RpcServer::start(
+            &server_t,
+            Target::new(&topic).with_server("bench"),
+            vec![endpoint],
+        )
+        .expect("server");
         server.ready().await.expect("server ready");
         let client = client_t.rpc_client(Target::new(&topic));
         let args = serde_json::json!({ "value": payload });
         let ctx = Context::new().with("request_id", "req-bench");
         // Warm the reply queue.
         let _: Result<String, _> = client.call(&ctx, "echo", &args).await;
-        for (label, in_flight) in [("call, sequential", 1), ("call, 10 in flight", 10), ("call, 100 in flight", 100)] {
+        for (label, in_flight) in [
+            ("call, sequential", 1),
+            ("call, 10 in flight", 10),
+            ("call, 100 in flight", 100),
+        ] {
             let c = client.clone();
             let a = args.clone();
             let x = ctx.clone();
-            rows.push(measure(&format!("warren {label}"), total, in_flight, move |_| {
-                let c = c.clone();
-                let a = a.clone();
-                let x = x.clone();
-                async move { c.call::<_, String>(&x, "echo", &a).await.is_ok() }
-            }).await);
+            rows.push(
+                measure(&format!("warren {label}"), total, in_flight, move |_| {
+                    let c = c.clone();
+                    let a = a.clone();
+                    let x = x.clone();
+                    async move { c.call::<_, String>(&x, "echo", &a).await.is_ok() }
+                })
+                .await,
+            );
         }
         let c = client.clone();
         let a = args.clone();
         let x = ctx.clone();
-        rows.push(measure("warren cast, 10 in flight", total, 10, move |_| {
-            let c = c.clone();
-            let a = a.clone();
-            let x = x.clone();
-            async move { c.cast(&x, "echo", &a).await.is_ok() }
-        }).await);
+        rows.push(
+            measure("warren cast, 10 in flight", total, 10, move |_| {
+                let c = c.clone();
+                let a = a.clone();
+                let x = x.clone();
+                async move { c.cast(&x, "echo", &a).await.is_ok() }
+            })
+            .await,
+        );
         server.stop().await;
         client_t.close().await;
         server_t.close().await;
@@ -159,7 +201,10 @@ fn main() {
 
 fn print_table(rows: &[Row], total: usize) {
     println!("RPC benchmark: {total} operations per row, 100-byte payload, local RabbitMQ");
-    println!("{:<32} {:>10} {:>10} {:>10} {:>7} {:>14}", "row", "ops/s", "p50 ms", "p99 ms", "errors", "warren/lapin");
+    println!(
+        "{:<32} {:>10} {:>10} {:>10} {:>7} {:>14}",
+        "row", "ops/s", "p50 ms", "p99 ms", "errors", "warren/lapin"
+    );
     for row in rows {
         let ratio = row
             .name

@@ -65,7 +65,10 @@ async fn open_socket(
             }
         }
         Err(last_error.unwrap_or_else(|| {
-            io::Error::new(io::ErrorKind::NotFound, "the host name resolved to no address")
+            io::Error::new(
+                io::ErrorKind::NotFound,
+                "the host name resolved to no address",
+            )
         }))
     };
     tokio::time::timeout(socket_timeout, connect)

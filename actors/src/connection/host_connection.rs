@@ -81,7 +81,8 @@ impl HostConnection {
             connection: self.settings.connection_name.clone(),
             state,
         };
-        self.subscribers.retain(|s| s.try_send(change.clone()).is_ok() || s.connected());
+        self.subscribers
+            .retain(|s| s.try_send(change.clone()).is_ok() || s.connected());
     }
 
     /// Pick the next host and try it; reschedule if every host is throttled.
@@ -110,23 +111,36 @@ impl HostConnection {
             match tokio::time::timeout(bound, connect(&endpoint, &settings, runtime)).await {
                 Ok(Ok(connection)) => Ok(connection),
                 Ok(Err(e)) => Err(format!("connecting to {endpoint} failed: {e}")),
-                Err(_) => Err(format!("connecting to {endpoint} did not finish within {bound:?}")),
+                Err(_) => Err(format!(
+                    "connecting to {endpoint} did not finish within {bound:?}"
+                )),
             }
         };
-        ctx.spawn(attempt.into_actor(self).map(move |result, act, ctx| match result {
-            Ok(connection) => act.on_connected(index, connection, ctx),
-            Err(reason) => {
-                act.rotation.failed(index, Instant::now());
-                act.fail(reason, ctx);
-            }
-        }));
+        ctx.spawn(
+            attempt
+                .into_actor(self)
+                .map(move |result, act, ctx| match result {
+                    Ok(connection) => act.on_connected(index, connection, ctx),
+                    Err(reason) => {
+                        act.rotation.failed(index, Instant::now());
+                        act.fail(reason, ctx);
+                    }
+                }),
+        );
     }
 
-    fn on_connected(&mut self, index: usize, connection: lapin::Connection, ctx: &mut Context<Self>) {
+    fn on_connected(
+        &mut self,
+        index: usize,
+        connection: lapin::Connection,
+        ctx: &mut Context<Self>,
+    ) {
         if matches!(self.link, Link::Closed) {
             // Closed while the attempt was under way: do not keep this connection.
             actix::spawn(async move {
-                let _ = connection.close(200, "warren transport closed".into()).await;
+                let _ = connection
+                    .close(200, "warren transport closed".into())
+                    .await;
             });
             return;
         }
@@ -171,7 +185,9 @@ impl Actor for HostConnection {
         if self.restarts == 0 {
             self.connect_next(ctx);
         } else {
-            ctx.run_later(self.settings.reconnect_delay, |act, ctx| act.connect_next(ctx));
+            ctx.run_later(self.settings.reconnect_delay, |act, ctx| {
+                act.connect_next(ctx)
+            });
         }
     }
 }

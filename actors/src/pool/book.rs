@@ -98,7 +98,13 @@ impl<T> PoolBook<T> {
 
     /// Give an item back at `now`. Returns it when it must be closed instead of kept
     /// (unhealthy, or the pool already keeps `max_size` idle items).
-    pub(crate) fn release(&mut self, item: T, created: Instant, now: Instant, healthy: bool) -> Option<T> {
+    pub(crate) fn release(
+        &mut self,
+        item: T,
+        created: Instant,
+        now: Instant,
+        healthy: bool,
+    ) -> Option<T> {
         if !healthy || self.idle.len() >= self.limits.max_size {
             self.open = self.open.saturating_sub(1);
             return Some(item);
@@ -112,11 +118,13 @@ impl<T> PoolBook<T> {
     }
 
     /// Items that exist (idle, lent or being created).
+    #[cfg(test)]
     pub(crate) fn open(&self) -> usize {
         self.open
     }
 
     /// Items waiting idle.
+    #[cfg(test)]
     pub(crate) fn idle(&self) -> usize {
         self.idle.len()
     }
@@ -195,9 +203,23 @@ mod tests {
         }
         // 1: created long ago (recycle); 2: idle too long (stale); 3: fresh.
         let t1 = t0 + Duration::from_secs(601);
-        assert!(book.release(1, t0, t1 - Duration::from_secs(1), true).is_none());
-        assert!(book.release(2, t1 - Duration::from_secs(10), t1 - Duration::from_secs(61), true).is_none());
-        assert!(book.release(3, t1 - Duration::from_secs(10), t1, true).is_none());
+        assert!(
+            book.release(1, t0, t1 - Duration::from_secs(1), true)
+                .is_none()
+        );
+        assert!(
+            book.release(
+                2,
+                t1 - Duration::from_secs(10),
+                t1 - Duration::from_secs(61),
+                true
+            )
+            .is_none()
+        );
+        assert!(
+            book.release(3, t1 - Duration::from_secs(10), t1, true)
+                .is_none()
+        );
         let mut closed = Vec::new();
         let a = book.acquire(t1, |_| true, &mut closed);
         assert!(matches!(a, Acquire::Reuse(3, _)));
@@ -227,7 +249,10 @@ mod tests {
         assert!(matches!(take(&mut book, now), Acquire::Create));
         assert!(book.release(5, now, now, true).is_none());
         let mut closed = Vec::new();
-        assert!(matches!(book.acquire(now, |i| *i != 5, &mut closed), Acquire::Create));
+        assert!(matches!(
+            book.acquire(now, |i| *i != 5, &mut closed),
+            Acquire::Create
+        ));
         assert_eq!(closed, vec![5]);
     }
 

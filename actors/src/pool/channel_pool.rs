@@ -56,9 +56,9 @@ impl ChannelPool {
                 return;
             }
             let mut to_close = Vec::new();
-            let decision = self
-                .book
-                .acquire(Instant::now(), |c| c.status().connected(), &mut to_close);
+            let decision =
+                self.book
+                    .acquire(Instant::now(), |c| c.status().connected(), &mut to_close);
             close_all(to_close);
             match decision {
                 Acquire::Reuse(channel, created) => {
@@ -87,7 +87,10 @@ impl ChannelPool {
                 Err(Err(_)) => return,
             }
         }
-        if let Some(channel) = self.book.release(lease.channel, lease.created, Instant::now(), true) {
+        if let Some(channel) = self
+            .book
+            .release(lease.channel, lease.created, Instant::now(), true)
+        {
             close_all(vec![channel]);
         }
     }
@@ -105,28 +108,31 @@ impl ChannelPool {
                 .map_err(|e| Error::from_lapin("confirm.select", &e))?;
             Ok::<_, Error>(channel)
         };
-        ctx.spawn(open.into_actor(self).map(move |result, act, ctx| match result {
-            Ok(channel) => {
-                let lease = Lease {
-                    channel,
-                    created: Instant::now(),
-                };
-                match waiter.reply.send(Ok(lease)) {
-                    Ok(()) => {}
-                    // The acquirer gave up meanwhile: keep the channel for the next.
-                    Err(Ok(lease)) => {
-                        act.hand_over(lease);
+        ctx.spawn(
+            open.into_actor(self)
+                .map(move |result, act, ctx| match result {
+                    Ok(channel) => {
+                        let lease = Lease {
+                            channel,
+                            created: Instant::now(),
+                        };
+                        match waiter.reply.send(Ok(lease)) {
+                            Ok(()) => {}
+                            // The acquirer gave up meanwhile: keep the channel for the next.
+                            Err(Ok(lease)) => {
+                                act.hand_over(lease);
+                                act.serve(ctx);
+                            }
+                            Err(Err(_)) => {}
+                        }
+                    }
+                    Err(e) => {
+                        act.book.creation_failed();
+                        let _ = waiter.reply.send(Err(e));
                         act.serve(ctx);
                     }
-                    Err(Err(_)) => {}
-                }
-            }
-            Err(e) => {
-                act.book.creation_failed();
-                let _ = waiter.reply.send(Err(e));
-                act.serve(ctx);
-            }
-        }));
+                }),
+        );
     }
 }
 
@@ -134,7 +140,9 @@ fn close_all(channels: Vec<lapin::Channel>) {
     for channel in channels {
         if channel.status().connected() {
             actix::spawn(async move {
-                let _ = channel.close(200, "warren pool: channel retired".into()).await;
+                let _ = channel
+                    .close(200, "warren pool: channel retired".into())
+                    .await;
             });
         }
     }
@@ -193,10 +201,12 @@ impl Handler<ReleaseChannel> for ChannelPool {
         let healthy = msg.healthy && msg.lease.channel.status().connected();
         if healthy && !self.waiters.is_empty() {
             self.hand_over(msg.lease);
-        } else if let Some(channel) =
-            self.book
-                .release(msg.lease.channel, msg.lease.created, Instant::now(), healthy)
-        {
+        } else if let Some(channel) = self.book.release(
+            msg.lease.channel,
+            msg.lease.created,
+            Instant::now(),
+            healthy,
+        ) {
             close_all(vec![channel]);
         }
         self.serve(ctx);

@@ -4,5 +4,5 @@ mod book;
 mod channel_pool;
 
 pub(crate) use book::PoolLimits;
-pub(crate) use channel_pool::{AcquireChannel, Lease, ReleaseChannel};
 pub use channel_pool::ChannelPool;
+pub(crate) use channel_pool::{AcquireChannel, ReleaseChannel};

@@ -11,9 +11,12 @@ use std::time::{Duration, Instant};
 
 use actix::prelude::*;
 use serde_json::{Map, Value};
-use warren_core::{AckMode, Context as RequestContext, Retry, RpcReply, RpcRequest, Target, rpc_exchange, rpc_routing_key};
+use warren_core::{
+    AckMode, Context as RequestContext, Retry, RpcReply, RpcRequest, Target, rpc_exchange,
+    rpc_routing_key,
+};
 
-use super::reply_waiter::{ExpectReply, ForgetReply, ReplyWaiter};
+use super::reply_waiter::{ExpectReply, ForgetReply};
 use crate::Error;
 use crate::declare::declare_rpc_exchange;
 use crate::outgoing;
@@ -101,7 +104,8 @@ fn prepare(
         return Err(invalid("a topic is required"));
     }
     let ack = AckMode::for_retrier(!matches!(retry, Retry::NoRetrier));
-    let exchange = rpc_exchange(target, &settings.default_exchange).map_err(|e| invalid(e.to_string()))?;
+    let exchange =
+        rpc_exchange(target, &settings.default_exchange).map_err(|e| invalid(e.to_string()))?;
     let routing_key = rpc_routing_key(target, ack).map_err(|e| invalid(e.to_string()))?;
     let request = RpcRequest {
         method: method.to_owned(),
@@ -122,7 +126,14 @@ async fn call(shared: Shared, msg: Call) -> Result<Value, Error> {
     let timeout = msg.timeout.unwrap_or(settings.response_timeout);
     let deadline = Instant::now() + timeout;
     let retry = msg.retry.unwrap_or(settings.call_retry);
-    let (exchange, routing_key, body) = prepare(&settings, &msg.target, &msg.method, msg.args, msg.context, retry)?;
+    let (exchange, routing_key, body) = prepare(
+        &settings,
+        &msg.target,
+        &msg.method,
+        msg.args,
+        msg.context,
+        retry,
+    )?;
     let correlation_id = uuid::Uuid::new_v4().simple().to_string();
     let waiter = shared.reply_waiter();
     let registration = waiter.send(ExpectReply {
@@ -167,10 +178,12 @@ async fn call(shared: Shared, msg: Call) -> Result<Value, Error> {
         return Err(match e {
             // Python's behaviour: an unknown topic ends in a timeout once the deadline
             // passes; say why in the message.
-            Error::Undeliverable { .. } if Instant::now() + settings.retry_delay >= deadline => Error::Timeout {
-                waiting_for: "a server to be listening on the target (every publish was unroutable)",
-                after: timeout,
-            },
+            Error::Undeliverable { .. } if Instant::now() + settings.retry_delay >= deadline => {
+                Error::Timeout {
+                    waiting_for: "a server to be listening on the target (every publish was unroutable)",
+                    after: timeout,
+                }
+            }
             other => other,
         });
     }
@@ -193,7 +206,14 @@ async fn cast(shared: Shared, msg: Cast) -> Result<(), Error> {
     let settings = shared.rpc.clone();
     let retry = msg.retry.unwrap_or(settings.call_retry);
     let fanout = msg.target.fanout;
-    let (exchange, routing_key, body) = prepare(&settings, &msg.target, &msg.method, msg.args, msg.context, retry)?;
+    let (exchange, routing_key, body) = prepare(
+        &settings,
+        &msg.target,
+        &msg.method,
+        msg.args,
+        msg.context,
+        retry,
+    )?;
     let outgoing = Outgoing {
         exchange: exchange.clone(),
         routing_key,
@@ -216,7 +236,8 @@ async fn cast(shared: Shared, msg: Cast) -> Result<(), Error> {
         deadline: Some(Instant::now() + settings.response_timeout),
         expire_with_deadline: false,
     };
-    send.run(&outgoing, || declare_rpc_exchange(&shared, &exchange)).await
+    send.run(&outgoing, || declare_rpc_exchange(&shared, &exchange))
+        .await
 }
 
 impl Handler<Call> for RpcClientActor {
@@ -234,4 +255,3 @@ impl Handler<Cast> for RpcClientActor {
         Box::pin(cast(self.shared.clone(), msg))
     }
 }
-

@@ -169,8 +169,14 @@ impl RpcClient {
     /// [`Error::Undeliverable`] when no server listened on the target until
     /// `rpc_response_timeout` passed; connection and publish errors as [`Error`]
     /// documents.
-    pub async fn cast<A: Serialize>(&self, context: &Context, method: &str, args: &A) -> Result<(), Error> {
-        self.cast_to(self.target.clone(), context, method, args).await
+    pub async fn cast<A: Serialize>(
+        &self,
+        context: &Context,
+        method: &str,
+        args: &A,
+    ) -> Result<(), Error> {
+        self.cast_to(self.target.clone(), context, method, args)
+            .await
     }
 
     /// Send `method` to every server of the topic (fanout). With no server listening
@@ -179,12 +185,23 @@ impl RpcClient {
     /// # Errors
     ///
     /// Connection and publish errors as [`Error`] documents.
-    pub async fn fanout_cast<A: Serialize>(&self, context: &Context, method: &str, args: &A) -> Result<(), Error> {
+    pub async fn fanout_cast<A: Serialize>(
+        &self,
+        context: &Context,
+        method: &str,
+        args: &A,
+    ) -> Result<(), Error> {
         let target = self.target.clone().with_fanout(true);
         self.cast_to(target, context, method, args).await
     }
 
-    async fn cast_to<A: Serialize>(&self, target: Target, context: &Context, method: &str, args: &A) -> Result<(), Error> {
+    async fn cast_to<A: Serialize>(
+        &self,
+        target: Target,
+        context: &Context,
+        method: &str,
+        args: &A,
+    ) -> Result<(), Error> {
         let msg = Cast {
             target,
             method: method.to_owned(),

@@ -2,7 +2,9 @@
 
 use futures_util::future::LocalBoxFuture;
 use serde_json::Value;
-use warren_core::{AccessPolicy, DispatchError, EndpointInfo, RemoteError, RpcRequest, Version, select_endpoint};
+use warren_core::{
+    AccessPolicy, DispatchError, EndpointInfo, RemoteError, RpcRequest, Version, select_endpoint,
+};
 
 use super::endpoint::{Endpoint, MethodResult};
 
@@ -32,7 +34,10 @@ impl Dispatcher {
 
     /// Run the request's method, or answer with the remote error Python would send
     /// (`NoSuchMethod`, `UnsupportedVersion`).
-    pub(crate) fn dispatch(&self, request: RpcRequest) -> LocalBoxFuture<'static, MethodResult<Value>> {
+    pub(crate) fn dispatch(
+        &self,
+        request: RpcRequest,
+    ) -> LocalBoxFuture<'static, MethodResult<Value>> {
         let chosen = select_endpoint(
             &self.infos,
             AccessPolicy::default(),

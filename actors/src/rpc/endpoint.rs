@@ -16,8 +16,11 @@ use warren_core::{Context, RemoteError};
 /// remote exception (class, module, message).
 pub type MethodResult<T> = Result<T, RemoteError>;
 
-pub(crate) type Method =
-    Arc<dyn Fn(Context, Map<String, Value>) -> LocalBoxFuture<'static, MethodResult<Value>> + Send + Sync>;
+pub(crate) type Method = Arc<
+    dyn Fn(Context, Map<String, Value>) -> LocalBoxFuture<'static, MethodResult<Value>>
+        + Send
+        + Sync,
+>;
 
 /// A group of RPC methods, like an oslo.messaging endpoint object.
 ///
@@ -103,9 +106,8 @@ impl Endpoint {
             let args: A = match serde_json::from_value(Value::Object(args)) {
                 Ok(a) => a,
                 Err(e) => {
-                    let err = RemoteError::type_error(format!(
-                        "{method_name}() got bad arguments: {e}"
-                    ));
+                    let err =
+                        RemoteError::type_error(format!("{method_name}() got bad arguments: {e}"));
                     return async move { Err(err) }.boxed_local();
                 }
             };

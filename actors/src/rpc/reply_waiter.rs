@@ -69,11 +69,18 @@ impl ReplyWaiter {
         let connection = self.connection.clone();
         let spec = self.spec.clone();
         let setup = async move {
-            let channel = connection.send(OpenChannel).await.map_err(|_| Error::Shutdown)??;
+            let channel = connection
+                .send(OpenChannel)
+                .await
+                .map_err(|_| Error::Shutdown)??;
             amqp::set_prefetch(&channel, spec.prefetch).await?;
             amqp::declare_exchange(&channel, &spec.exchange, false).await?;
             let expires_ms = i64::try_from(spec.expiration.as_millis()).unwrap_or(i64::MAX);
-            let args: &[(&str, i64)] = if expires_ms > 0 { &[("x-expires", expires_ms)] } else { &[] };
+            let args: &[(&str, i64)] = if expires_ms > 0 {
+                &[("x-expires", expires_ms)]
+            } else {
+                &[]
+            };
             amqp::declare_queue(&channel, &spec.queue, false, args).await?;
             amqp::bind_queue(&channel, &spec.queue, &spec.exchange, &spec.queue).await?;
             let consumer = amqp::consume(&channel, &spec.queue, false).await?;
@@ -101,7 +108,12 @@ impl ReplyWaiter {
         actix::spawn(async move {
             let _ = acker.ack(BasicAckOptions::default()).await;
         });
-        let Some(correlation_id) = delivery.properties.correlation_id().as_ref().map(|c| c.to_string()) else {
+        let Some(correlation_id) = delivery
+            .properties
+            .correlation_id()
+            .as_ref()
+            .map(|c| c.to_string())
+        else {
             tracing::warn!(queue = %self.spec.queue, "dropping a reply without correlation_id");
             return;
         };
@@ -110,8 +122,12 @@ impl ReplyWaiter {
             return;
         };
         let outcome = decode_properties(&delivery.properties)
-            .and_then(|incoming| RpcReply::from_body(incoming.serializer, &delivery.data).map_err(Error::from))
-            .inspect_err(|e| tracing::warn!(%correlation_id, error = %e, "undecodable reply fails its call"));
+            .and_then(|incoming| {
+                RpcReply::from_body(incoming.serializer, &delivery.data).map_err(Error::from)
+            })
+            .inspect_err(
+                |e| tracing::warn!(%correlation_id, error = %e, "undecodable reply fails its call"),
+            );
         let _ = waiter.send(outcome);
     }
 }
@@ -131,7 +147,8 @@ impl Actor for ReplyWaiter {
 impl Supervised for ReplyWaiter {
     fn restarting(&mut self, _ctx: &mut Context<Self>) {
         self.restarts += 1;
-        let parked = match std::mem::replace(&mut self.consuming, Consuming::SettingUp(Vec::new())) {
+        let parked = match std::mem::replace(&mut self.consuming, Consuming::SettingUp(Vec::new()))
+        {
             Consuming::SettingUp(p) => p,
             Consuming::Ready => Vec::new(),
         };
@@ -181,7 +198,10 @@ impl Handler<ExpectReply> for ReplyWaiter {
         let (tx, rx) = oneshot::channel();
         self.waiting.insert(msg.correlation_id, tx);
         let reply_to = self.spec.queue.clone();
-        let slot = ReplySlot { reply_to, reply: rx };
+        let slot = ReplySlot {
+            reply_to,
+            reply: rx,
+        };
         match &mut self.consuming {
             Consuming::Ready => Box::pin(async move { Ok(slot) }),
             Consuming::SettingUp(parked) => {

@@ -27,7 +27,10 @@ use lapin::message::Delivery;
 use lapin::options::{BasicAckOptions, BasicCancelOptions, BasicNackOptions, BasicRejectOptions};
 use serde_json::Value;
 use tokio::sync::oneshot;
-use warren_core::{AckMode, MessageProperties, RemoteError, RpcReply, RpcRequest, Serializer, WorkerIds, rpc_server_topology};
+use warren_core::{
+    AckMode, MessageProperties, RemoteError, RpcReply, RpcRequest, Serializer, WorkerIds,
+    rpc_server_topology,
+};
 
 use super::dispatcher::Dispatcher;
 use crate::Error;
@@ -40,8 +43,13 @@ use crate::transport::Shared;
 
 enum Phase {
     SettingUp,
-    Consuming { channel: lapin::Channel, tags: Vec<String> },
-    Stopping { channel: Option<lapin::Channel> },
+    Consuming {
+        channel: lapin::Channel,
+        tags: Vec<String>,
+    },
+    Stopping {
+        channel: Option<lapin::Channel>,
+    },
     Stopped,
 }
 
@@ -61,7 +69,13 @@ pub struct RpcServerActor {
 }
 
 impl RpcServerActor {
-    pub(crate) fn new(shared: Shared, exchange: String, topic: String, server: String, dispatcher: Dispatcher) -> Self {
+    pub(crate) fn new(
+        shared: Shared,
+        exchange: String,
+        topic: String,
+        server: String,
+        dispatcher: Dispatcher,
+    ) -> Self {
         Self {
             shared,
             exchange,
@@ -91,8 +105,13 @@ impl RpcServerActor {
             WorkerIds::random(),
         );
         let setup = async move {
-            let topology = topology.map_err(|e| Error::InvalidTarget { reason: e.to_string() })?;
-            let channel = connection.send(OpenChannel).await.map_err(|_| Error::Shutdown)??;
+            let topology = topology.map_err(|e| Error::InvalidTarget {
+                reason: e.to_string(),
+            })?;
+            let channel = connection
+                .send(OpenChannel)
+                .await
+                .map_err(|_| Error::Shutdown)??;
             amqp::set_prefetch(&channel, prefetch).await?;
             amqp::declare_topology(&channel, &topology).await?;
             let mut consumers = Vec::new();
@@ -130,7 +149,12 @@ impl RpcServerActor {
             // Stopping: hand the request back to the broker for another server.
             let acker = delivery.acker.clone();
             actix::spawn(async move {
-                let _ = acker.nack(BasicNackOptions { multiple: false, requeue: true }).await;
+                let _ = acker
+                    .nack(BasicNackOptions {
+                        multiple: false,
+                        requeue: true,
+                    })
+                    .await;
             });
             return;
         }
@@ -144,7 +168,11 @@ impl RpcServerActor {
             Ok(ok) => ok,
             Err(e) => {
                 self.rejected += 1;
-                let message_id = delivery.properties.message_id().as_ref().map(|m| m.to_string());
+                let message_id = delivery
+                    .properties
+                    .message_id()
+                    .as_ref()
+                    .map(|m| m.to_string());
                 tracing::warn!(topic = %self.topic, ?message_id, error = %e, rejected = self.rejected, "rejecting an undecodable RPC request");
                 if !no_ack {
                     let acker = delivery.acker.clone();
@@ -169,7 +197,15 @@ impl RpcServerActor {
             let result = work.await;
             if let (Some(reply_to), Some(correlation_id)) = (props.reply_to, props.correlation_id) {
                 let deadline = props.expiration.map(|e| received + e);
-                send_reply(&shared, reply_to, correlation_id, props.serializer, deadline, result).await;
+                send_reply(
+                    &shared,
+                    reply_to,
+                    correlation_id,
+                    props.serializer,
+                    deadline,
+                    result,
+                )
+                .await;
             }
             me.do_send(RequestDone);
         });
@@ -209,7 +245,9 @@ async fn send_reply(
         Ok(body) => body,
         Err(e) => {
             tracing::warn!(%correlation_id, error = %e, "the reply cannot be encoded; answering with an error");
-            let fallback = RpcReply::Failure(RemoteError::value_error(format!("the result cannot be encoded: {e}")));
+            let fallback = RpcReply::Failure(RemoteError::value_error(format!(
+                "the result cannot be encoded: {e}"
+            )));
             match fallback.to_body(serializer) {
                 Ok(body) => body,
                 Err(_) => return,
@@ -222,7 +260,11 @@ async fn send_reply(
         routing_key: reply_to,
         mandatory: true,
         body,
-        properties: to_amqp(&MessageProperties::rpc_reply(serializer, correlation_id.clone(), None)),
+        properties: to_amqp(&MessageProperties::rpc_reply(
+            serializer,
+            correlation_id.clone(),
+            None,
+        )),
     };
     let send = Send {
         pool: &shared.pool,
@@ -344,10 +386,14 @@ impl Handler<StopServer> for RpcServerActor {
                 let cancel_on = channel.clone();
                 actix::spawn(async move {
                     for tag in tags {
-                        let _ = cancel_on.basic_cancel(tag.as_str().into(), BasicCancelOptions::default()).await;
+                        let _ = cancel_on
+                            .basic_cancel(tag.as_str().into(), BasicCancelOptions::default())
+                            .await;
                     }
                 });
-                self.phase = Phase::Stopping { channel: Some(channel) };
+                self.phase = Phase::Stopping {
+                    channel: Some(channel),
+                };
             }
             Phase::Stopped => self.phase = Phase::Stopped,
             other => self.phase = other,

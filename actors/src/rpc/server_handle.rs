@@ -41,7 +41,11 @@ impl RpcServer {
     ///
     /// [`Error::InvalidTarget`] when the topic or the server is missing or a name is
     /// too long for AMQP.
-    pub fn start(transport: &Transport, target: Target, endpoints: Vec<Endpoint>) -> Result<Self, Error> {
+    pub fn start(
+        transport: &Transport,
+        target: Target,
+        endpoints: Vec<Endpoint>,
+    ) -> Result<Self, Error> {
         let invalid = |reason: &str| Error::InvalidTarget {
             reason: reason.to_owned(),
         };
@@ -57,8 +61,11 @@ impl RpcServer {
         let exchange = rpc_exchange(&target, &shared.rpc.default_exchange)
             .map_err(|e| invalid(&e.to_string()))?;
         let topic = target.topic.clone();
-        let dispatcher = Dispatcher::new(endpoints).map_err(|reason| Error::InvalidEndpoint { reason })?;
-        let actor = Supervisor::start(move |_| RpcServerActor::new(shared, exchange, topic, server, dispatcher));
+        let dispatcher =
+            Dispatcher::new(endpoints).map_err(|reason| Error::InvalidEndpoint { reason })?;
+        let actor = Supervisor::start(move |_| {
+            RpcServerActor::new(shared, exchange, topic, server, dispatcher)
+        });
         Ok(Self { actor })
     }
 
@@ -69,7 +76,10 @@ impl RpcServer {
     ///
     /// [`Error::Shutdown`] when the server was stopped first.
     pub async fn ready(&self) -> Result<(), Error> {
-        self.actor.send(WhenReady).await.map_err(|_| Error::Shutdown)?
+        self.actor
+            .send(WhenReady)
+            .await
+            .map_err(|_| Error::Shutdown)?
     }
 
     /// The server actor, to send [`StopServer`] or [`WhenReady`] from other actors.
