@@ -20,9 +20,10 @@ use tokio::sync::oneshot;
 
 type Pending = Arc<Mutex<HashMap<String, oneshot::Sender<Vec<u8>>>>>;
 
-/// A raw-lapin RPC client and server pair on one connection.
+/// A raw-lapin RPC client and server, one connection each (as two services have).
 pub struct LapinRpc {
-    _connection: Connection,
+    _server_connection: Connection,
+    _client_connection: Connection,
     publisher: Channel,
     exchange: String,
     routing_key: String,
@@ -78,28 +79,32 @@ fn props(correlation_id: Option<&str>, reply_to: Option<&str>) -> BasicPropertie
 }
 
 impl LapinRpc {
-    /// Connect, start the echo server on `topic`, and declare the reply queue.
+    /// Connect, start the echo server on `topic`, and declare the reply queue. The
+    /// server and reply loops run as tasks on `handle`'s multi-thread runtime.
     pub async fn start(
         uri: &str,
-        runtime: async_rs::Runtime<async_rs::Tokio>,
+        handle: tokio::runtime::Handle,
         topic: &str,
     ) -> lapin::Result<Self> {
-        let connection = Connection::connect_with_runtime(
-            uri,
-            ConnectionProperties::default().with_connection_name("warren-bench-lapin".into()),
-            runtime,
-        )
-        .await?;
+        let connect = |name: &'static str| {
+            Connection::connect_with_runtime(
+                uri,
+                ConnectionProperties::default().with_connection_name(name.into()),
+                async_rs::Runtime::tokio_with_handle(handle.clone()),
+            )
+        };
+        let server_connection = connect("warren-bench-lapin-server").await?;
+        let client_connection = connect("warren-bench-lapin-client").await?;
         let exchange = format!("{topic}_rpc");
         let reply_exchange = format!("{topic}_rpc_reply");
         let server_queue = format!("with_ack.{topic}");
         let reply_queue = format!("reply.bench.lapin.{}", uuid::Uuid::new_v4().simple());
 
         // Server: consume requests, ack, answer {"s": <args.value>} with a confirm.
-        let server = connection.create_channel().await?;
+        let server = server_connection.create_channel().await?;
         server.basic_qos(100, BasicQosOptions::default()).await?;
         declare(&server, &exchange, &server_queue).await?;
-        let server_pub = connection.create_channel().await?;
+        let server_pub = server_connection.create_channel().await?;
         server_pub
             .confirm_select(ConfirmSelectOptions::default())
             .await?;
@@ -112,7 +117,8 @@ impl LapinRpc {
             )
             .await?;
         let reply_ex = reply_exchange.clone();
-        tokio::spawn(async move {
+        let spawner = handle.clone();
+        handle.spawn(async move {
             while let Some(Ok(delivery)) = requests.next().await {
                 let _ = delivery.acker.ack(BasicAckOptions::default()).await;
                 let Some(reply_to) = delivery.properties.reply_to().clone() else {
@@ -125,7 +131,7 @@ impl LapinRpc {
                 let body = serde_json::to_vec(&reply).unwrap_or_default();
                 let publisher = server_pub.clone();
                 let reply_ex = reply_ex.clone();
-                tokio::spawn(async move {
+                spawner.spawn(async move {
                     let corr = corr.map(|c| c.to_string());
                     if let Ok(confirm) = publisher
                         .basic_publish(
@@ -147,7 +153,7 @@ impl LapinRpc {
         });
 
         // Client: a reply queue consumed with acks, and a confirm channel to publish on.
-        let replies_ch = connection.create_channel().await?;
+        let replies_ch = client_connection.create_channel().await?;
         replies_ch
             .basic_qos(100, BasicQosOptions::default())
             .await?;
@@ -162,7 +168,7 @@ impl LapinRpc {
             .await?;
         let pending: Pending = Arc::default();
         let waiting = pending.clone();
-        tokio::spawn(async move {
+        handle.spawn(async move {
             while let Some(Ok(delivery)) = replies.next().await {
                 let _ = delivery.acker.ack(BasicAckOptions::default()).await;
                 let corr = delivery
@@ -176,12 +182,13 @@ impl LapinRpc {
                 }
             }
         });
-        let publisher = connection.create_channel().await?;
+        let publisher = client_connection.create_channel().await?;
         publisher
             .confirm_select(ConfirmSelectOptions::default())
             .await?;
         Ok(Self {
-            _connection: connection,
+            _server_connection: server_connection,
+            _client_connection: client_connection,
             publisher,
             exchange,
             routing_key: server_queue,

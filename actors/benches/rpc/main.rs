@@ -20,6 +20,8 @@ use lapin_baseline::LapinRpc;
 
 const URL: &str = "pika://guest:guest@127.0.0.1:5672/";
 const AMQP_URI: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
+/// Calls made before measuring, on each side.
+const WARM_UP: usize = 200;
 
 #[derive(Debug, Clone)]
 struct Row {
@@ -93,14 +95,13 @@ fn main() {
             .expect("runtime");
         let topic = format!("bench-lapin-{}", std::process::id());
         let lapin = Arc::new(
-            LapinRpc::start(
-                AMQP_URI,
-                async_rs::Runtime::tokio_with_handle(rt.handle().clone()),
-                &topic,
-            )
-            .await
-            .expect("lapin baseline (is RabbitMQ running on 127.0.0.1:5672?)"),
+            LapinRpc::start(AMQP_URI, rt.handle().clone(), &topic)
+                .await
+                .expect("lapin baseline (is RabbitMQ running on 127.0.0.1:5672?)"),
         );
+        for _ in 0..WARM_UP {
+            let _ = lapin.call(&payload).await;
+        }
         for (label, in_flight) in [
             ("call, sequential", 1),
             ("call, 10 in flight", 10),
@@ -157,8 +158,10 @@ fn main() {
         let client = client_t.rpc_client(Target::new(&topic));
         let args = serde_json::json!({ "value": payload });
         let ctx = Context::new().with("request_id", "req-bench");
-        // Warm the reply queue.
-        let _: Result<String, _> = client.call(&ctx, "echo", &args).await;
+        // Warm up as the baseline did: reply queue, pool channels.
+        for _ in 0..WARM_UP {
+            let _: Result<String, _> = client.call(&ctx, "echo", &args).await;
+        }
         for (label, in_flight) in [
             ("call, sequential", 1),
             ("call, 10 in flight", 10),
