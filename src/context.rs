@@ -44,6 +44,11 @@ impl Context {
         Self::default()
     }
 
+    /// The context holding the entries of `map`.
+    pub fn from_map(map: Map<String, Value>) -> Self {
+        Self(map)
+    }
+
     /// The context holding the fields of `value`, which must serialize to a map.
     ///
     /// # Errors

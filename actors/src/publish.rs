@@ -137,6 +137,7 @@ impl Send<'_> {
         Fut: std::future::Future<Output = ()>,
     {
         let mut attempt: u32 = 0;
+        let started = Instant::now();
         loop {
             attempt += 1;
             let remaining = match self.deadline {
@@ -144,8 +145,8 @@ impl Send<'_> {
                     let now = Instant::now();
                     if now >= deadline {
                         return Err(Error::Timeout {
-                            waiting_for: "the message to be published",
-                            after: Duration::ZERO,
+                            waiting_for: "a publish accepted before the deadline",
+                            after: started.elapsed(),
                         });
                     }
                     Some(deadline - now)

@@ -19,7 +19,7 @@ use crate::connection::{
     CloseConnection, ConnectionState, ConnectionStateChanged, HostConnection, SubscribeState,
 };
 use crate::pool::ChannelPool;
-use crate::rpc::{ReplyQueueSpec, ReplyWaiter, RpcClientActor};
+use crate::rpc::{CloseReplyWaiter, ReplyQueueSpec, ReplyWaiter, RpcClientActor};
 use crate::runtime::lapin_runtime;
 use crate::settings::{RpcSettings, connection_settings, endpoints, pool_limits};
 
@@ -234,6 +234,9 @@ impl Transport {
     /// Close the connection gracefully and stop reconnecting. Stop servers first
     /// ([`crate::RpcServer::stop`]) so they can finish their work.
     pub async fn close(&self) {
+        if let Some(waiter) = self.shared.reply_waiter.get() {
+            let _ = waiter.send(CloseReplyWaiter).await;
+        }
         let _ = self.shared.connection.send(CloseConnection).await;
     }
 }

@@ -12,7 +12,7 @@ mod server_handle;
 pub use client::{Call, Cast, RpcClientActor};
 pub use client_handle::RpcClient;
 pub use endpoint::{Endpoint, MethodResult};
-pub(crate) use reply_waiter::ReplyQueueSpec;
 pub use reply_waiter::ReplyWaiter;
+pub(crate) use reply_waiter::{CloseReplyWaiter, ReplyQueueSpec};
 pub use server::{RpcServerActor, StopServer, WhenReady};
 pub use server_handle::RpcServer;

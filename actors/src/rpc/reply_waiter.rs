@@ -43,6 +43,8 @@ enum Consuming {
     /// Declaring and starting the consumer; registrations wait.
     SettingUp(Vec<oneshot::Sender<()>>),
     Ready,
+    /// The transport was closed: no more set-ups.
+    Closed,
 }
 
 /// The reply queue's actor; see the module docs.
@@ -95,11 +97,20 @@ impl ReplyWaiter {
                     }
                 }
             }
+            Err(Error::Shutdown) => act.close(),
             Err(e) => {
                 tracing::warn!(queue = %act.spec.queue, error = %e, "reply queue set-up failed; retrying");
                 ctx.stop();
             }
         }));
+    }
+
+    /// Stop for good: the transport is closing. Waiting callers get `Shutdown`.
+    fn close(&mut self) {
+        self.consuming = Consuming::Closed;
+        for (_, waiter) in self.waiting.drain() {
+            let _ = waiter.send(Err(Error::Shutdown));
+        }
     }
 
     fn on_delivery(&mut self, delivery: Delivery) {
@@ -136,6 +147,9 @@ impl Actor for ReplyWaiter {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
+        if matches!(self.consuming, Consuming::Closed) {
+            return;
+        }
         if self.restarts == 0 {
             self.set_up(ctx);
         } else {
@@ -147,12 +161,11 @@ impl Actor for ReplyWaiter {
 impl Supervised for ReplyWaiter {
     fn restarting(&mut self, _ctx: &mut Context<Self>) {
         self.restarts += 1;
-        let parked = match std::mem::replace(&mut self.consuming, Consuming::SettingUp(Vec::new()))
-        {
-            Consuming::SettingUp(p) => p,
-            Consuming::Ready => Vec::new(),
+        self.consuming = match std::mem::replace(&mut self.consuming, Consuming::Closed) {
+            Consuming::SettingUp(parked) => Consuming::SettingUp(parked),
+            Consuming::Ready => Consuming::SettingUp(Vec::new()),
+            Consuming::Closed => Consuming::Closed,
         };
-        self.consuming = Consuming::SettingUp(parked);
     }
 }
 
@@ -160,18 +173,21 @@ impl StreamHandler<lapin::Result<Delivery>> for ReplyWaiter {
     fn handle(&mut self, item: lapin::Result<Delivery>, ctx: &mut Context<Self>) {
         match item {
             Ok(delivery) => self.on_delivery(delivery),
-            Err(e) => {
+            Err(e) if !matches!(self.consuming, Consuming::Closed) => {
                 tracing::warn!(queue = %self.spec.queue, error = %e, "reply consumer failed; restarting");
                 ctx.stop();
             }
+            Err(_) => {}
         }
     }
 
     fn finished(&mut self, ctx: &mut Context<Self>) {
         // The consumer ended: the channel closed, or the broker cancelled it (queue
-        // deleted). Either way, declare and consume again.
-        tracing::warn!(queue = %self.spec.queue, "reply consumer ended; re-declaring");
-        ctx.stop();
+        // deleted). Either way, declare and consume again — unless we are closing.
+        if !matches!(self.consuming, Consuming::Closed) {
+            tracing::warn!(queue = %self.spec.queue, "reply consumer ended; re-declaring");
+            ctx.stop();
+        }
     }
 }
 
@@ -204,6 +220,7 @@ impl Handler<ExpectReply> for ReplyWaiter {
         };
         match &mut self.consuming {
             Consuming::Ready => Box::pin(async move { Ok(slot) }),
+            Consuming::Closed => Box::pin(async { Err(Error::Shutdown) }),
             Consuming::SettingUp(parked) => {
                 let (ready_tx, ready_rx) = oneshot::channel();
                 parked.push(ready_tx);
@@ -227,5 +244,20 @@ impl Handler<ForgetReply> for ReplyWaiter {
 
     fn handle(&mut self, msg: ForgetReply, _ctx: &mut Context<Self>) {
         self.waiting.remove(&msg.correlation_id);
+    }
+}
+
+/// Stop for good before the transport's connection closes.
+pub(crate) struct CloseReplyWaiter;
+
+impl Message for CloseReplyWaiter {
+    type Result = ();
+}
+
+impl Handler<CloseReplyWaiter> for ReplyWaiter {
+    type Result = ();
+
+    fn handle(&mut self, _: CloseReplyWaiter, _ctx: &mut Context<Self>) {
+        self.close();
     }
 }

@@ -137,6 +137,12 @@ impl RpcServerActor {
                 tracing::error!(topic = %act.topic, %reason, "RPC server cannot serve this target");
                 act.phase = Phase::Stopped;
             }
+            Err(Error::Shutdown) => {
+                act.phase = Phase::Stopped;
+                for w in act.stop_waiters.drain(..) {
+                    let _ = w.send(());
+                }
+            }
             Err(e) => {
                 tracing::warn!(topic = %act.topic, error = %e, "RPC server set-up failed; retrying");
                 ctx.stop();
@@ -254,6 +260,11 @@ async fn send_reply(
             }
         }
     };
+    if deadline.is_some_and(|d| Instant::now() >= d) {
+        // The caller has given up (its `expiration` passed): nobody reads this reply.
+        tracing::debug!(%correlation_id, "not replying: the request's expiration has passed");
+        return;
+    }
     let settings = &shared.rpc;
     let outgoing = Outgoing {
         exchange: settings.reply_exchange.clone(),

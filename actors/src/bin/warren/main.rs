@@ -4,7 +4,12 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod bench_cmd;
+mod call_cmd;
 mod config_cmd;
+mod connect_args;
+mod serve_cmd;
+mod target_args;
 
 /// Exit status for invalid input (a bad transport URL, configuration file or option).
 const EXIT_INVALID_INPUT: u8 = 2;
@@ -21,10 +26,28 @@ struct Cli {
 enum Command {
     /// Print the effective configuration as JSON (passwords shown as ***).
     Config(config_cmd::ConfigArgs),
+    /// Run a demo RPC server: echo(value), add(a, b), fail(message), sleep(seconds).
+    Serve(serve_cmd::ServeArgs),
+    /// Call a method and print its result as JSON.
+    Call(call_cmd::CallArgs),
+    /// Cast a method (no result); --fanout sends it to every server of the topic.
+    Cast(call_cmd::CastArgs),
+    /// Load-test calls or casts to a server's echo method; prints a JSON summary.
+    Bench(bench_cmd::BenchArgs),
 }
 
 fn main() -> ExitCode {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("WARREN_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
     match Cli::parse().command {
         Command::Config(args) => config_cmd::run(&args),
+        Command::Serve(args) => serve_cmd::run(&args),
+        Command::Call(args) => call_cmd::run_call(&args),
+        Command::Cast(args) => call_cmd::run_cast(&args),
+        Command::Bench(args) => bench_cmd::run(&args),
     }
 }

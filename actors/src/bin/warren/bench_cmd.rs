@@ -1,0 +1,127 @@
+//! `warren bench call|cast`: a load generator in the spirit of oslo.messaging's
+//! `simulator.py`. Sends `--count` requests to the `echo` method of a running server
+//! (`warren serve`, or any service with an `echo(value)` method), `--concurrency` at a
+//! time, and prints one JSON object: rate, p50 and p99 latency, errors.
+
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use clap::{Args, ValueEnum};
+use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
+use serde_json::{Value, json};
+use warren::Context;
+
+use crate::EXIT_INVALID_INPUT;
+use crate::connect_args::ConnectArgs;
+use crate::target_args::TargetArgs;
+
+/// What to send.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum BenchKind {
+    /// Calls, each waiting for its reply.
+    Call,
+    /// Casts, each waiting for the broker's confirm.
+    Cast,
+}
+
+/// Options of `warren bench`.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// `call` or `cast`.
+    kind: BenchKind,
+    #[command(flatten)]
+    connect: ConnectArgs,
+    #[command(flatten)]
+    target: TargetArgs,
+    /// Requests to send in all.
+    #[arg(long, default_value_t = 1000)]
+    count: usize,
+    /// Requests in flight at once.
+    #[arg(long, default_value_t = 10)]
+    concurrency: usize,
+    /// Size of the echoed string argument, in bytes.
+    #[arg(long, default_value_t = 100)]
+    payload_bytes: usize,
+}
+
+/// Run the load and print the summary.
+pub fn run(args: &BenchArgs) -> ExitCode {
+    if args.count == 0 || args.concurrency == 0 {
+        eprintln!("warren bench: --count and --concurrency must be at least 1");
+        return ExitCode::from(EXIT_INVALID_INPUT);
+    }
+    actix::System::new().block_on(async {
+        let transport = match args.connect.transport("bench") {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("warren bench: {e}");
+                return ExitCode::from(EXIT_INVALID_INPUT);
+            }
+        };
+        let client = transport.rpc_client(args.target.target());
+        let kwargs = json!({ "value": "x".repeat(args.payload_bytes) });
+        let context = Context::new();
+        let mut latencies = Vec::with_capacity(args.count);
+        let mut errors = 0usize;
+        let mut first_error: Option<String> = None;
+        let started = Instant::now();
+        let mut running = FuturesUnordered::new();
+        let mut sent = 0;
+        while sent < args.count || !running.is_empty() {
+            while sent < args.count && running.len() < args.concurrency {
+                let (client, kwargs, context) = (client.clone(), kwargs.clone(), context.clone());
+                let kind = args.kind;
+                running.push(async move {
+                    let t = Instant::now();
+                    let outcome = match kind {
+                        BenchKind::Call => client
+                            .call::<_, Value>(&context, "echo", &kwargs)
+                            .await
+                            .map(drop),
+                        BenchKind::Cast => client.cast(&context, "echo", &kwargs).await,
+                    };
+                    (outcome, t.elapsed())
+                });
+                sent += 1;
+            }
+            if let Some((outcome, latency)) = running.next().await {
+                latencies.push(latency);
+                if let Err(e) = outcome {
+                    errors += 1;
+                    first_error.get_or_insert_with(|| e.to_string());
+                }
+            }
+        }
+        let elapsed = started.elapsed();
+        transport.close().await;
+        latencies.sort_unstable();
+        let pct = |p: f64| -> f64 {
+            let i = ((latencies.len() as f64 - 1.0) * p).round() as usize;
+            latencies
+                .get(i)
+                .copied()
+                .unwrap_or(Duration::ZERO)
+                .as_secs_f64()
+                * 1e3
+        };
+        let summary = json!({
+            "kind": format!("{:?}", args.kind).to_lowercase(),
+            "count": args.count,
+            "concurrency": args.concurrency,
+            "payload_bytes": args.payload_bytes,
+            "seconds": elapsed.as_secs_f64(),
+            "per_second": args.count as f64 / elapsed.as_secs_f64(),
+            "p50_ms": pct(0.50),
+            "p99_ms": pct(0.99),
+            "errors": errors,
+            "first_error": first_error,
+        });
+        println!("{summary}");
+        if errors == 0 {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        }
+    })
+}

@@ -1,0 +1,219 @@
+//! `warren serve`, `call` and `cast` as an operator runs them, against the real broker.
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+const URL: &str = "pika://guest:guest@127.0.0.1:5672/";
+
+fn warren() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_warren"))
+}
+
+fn require_broker() {
+    let addr = "127.0.0.1:5672".parse().expect("address");
+    assert!(
+        TcpStream::connect_timeout(&addr, Duration::from_secs(2)).is_ok(),
+        "this test needs RabbitMQ on 127.0.0.1:5672 (guest/guest): run `bash scripts/ensure-broker.sh`"
+    );
+}
+
+/// A `warren serve` process, interrupted (graceful stop) when dropped.
+struct Server(Child);
+
+impl Server {
+    fn start(topic: &str) -> Self {
+        let mut child = warren()
+            .args([
+                "serve",
+                "--transport-url",
+                URL,
+                "--topic",
+                topic,
+                "--server",
+                "s1",
+            ])
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start warren serve");
+        let stderr = child.stderr.take().expect("stderr");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if line.contains("serving topic") {
+                    let _ = tx.send(());
+                }
+            }
+        });
+        rx.recv_timeout(Duration::from_secs(20))
+            .expect("warren serve did not report it was serving within 20 s");
+        Server(child)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-INT", &self.0.id().to_string()])
+            .status();
+        let _ = self.0.wait();
+    }
+}
+
+fn unique(prefix: &str) -> String {
+    format!(
+        "{prefix}-{}-{:x}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0)
+    )
+}
+
+#[test]
+fn call_prints_the_result_and_remote_errors_exit_with_1() {
+    require_broker();
+    let topic = unique("cli-rpc");
+    let _server = Server::start(&topic);
+
+    let out = warren()
+        .args([
+            "call",
+            "--transport-url",
+            URL,
+            "--topic",
+            &topic,
+            "add",
+            "--args",
+            r#"{"a": 2, "b": 40}"#,
+        ])
+        .output()
+        .expect("run warren call");
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "42");
+
+    let out = warren()
+        .args([
+            "call",
+            "--transport-url",
+            URL,
+            "--topic",
+            &topic,
+            "--serializer",
+            "msgpack",
+            "echo",
+            "--args",
+            r#"{"value": {"k": [1, "two"]}}"#,
+        ])
+        .output()
+        .expect("run warren call");
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        r#"{"k":[1,"two"]}"#
+    );
+
+    let out = warren()
+        .args([
+            "call",
+            "--transport-url",
+            URL,
+            "--topic",
+            &topic,
+            "fail",
+            "--args",
+            r#"{"message": "boom"}"#,
+        ])
+        .output()
+        .expect("run warren call");
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("ValueError") && stderr.contains("boom"),
+        "{stderr}"
+    );
+
+    let out = warren()
+        .args([
+            "call",
+            "--transport-url",
+            URL,
+            "--topic",
+            &topic,
+            "--timeout",
+            "1",
+            "sleep",
+            "--args",
+            r#"{"seconds": 3}"#,
+        ])
+        .output()
+        .expect("run warren call");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("timed out"));
+
+    let out = warren()
+        .args([
+            "cast",
+            "--transport-url",
+            URL,
+            "--topic",
+            &topic,
+            "--fanout",
+            "echo",
+            "--args",
+            r#"{"value": 1}"#,
+        ])
+        .output()
+        .expect("run warren cast");
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn bad_arguments_exit_with_2_without_the_password() {
+    let out = warren()
+        .args([
+            "call",
+            "--transport-url",
+            "pika://u:hunter2@127.0.0.1:5672/",
+            "--topic",
+            "t",
+            "echo",
+            "--args",
+            "[1]",
+        ])
+        .output()
+        .expect("run warren call");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--args must be a JSON object"), "{stderr}");
+    assert!(!stderr.contains("hunter2"));
+
+    let out = warren()
+        .args([
+            "call",
+            "--transport-url",
+            "pika://u:hunter2@host:notaport/",
+            "--topic",
+            "t",
+            "echo",
+        ])
+        .output()
+        .expect("run warren call");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("hunter2"));
+}
