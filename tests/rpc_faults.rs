@@ -126,3 +126,48 @@ async fn a_server_recovers_after_its_connection_is_force_closed() {
         .unwrap();
     assert_eq!(pong, "pong");
 }
+
+#[actix_rt::test]
+async fn a_graceful_stop_finishes_the_request_in_flight() {
+    let t = transport(&unique("stop-graceful"));
+    let topic = unique("topic");
+    let (started_tx, mut started_rx) = tokio::sync::mpsc::unbounded_channel();
+    let endpoint = Endpoint::new().method("sleep", move |_ctx, args: Sleep| {
+        let _ = started_tx.send(());
+        async move {
+            tokio::time::sleep(Duration::from_secs_f64(args.seconds)).await;
+            Ok::<_, RemoteError>("done")
+        }
+    });
+    let s = RpcServer::start(&t, Target::new(&topic).with_server("s"), vec![endpoint]).unwrap();
+    s.ready().await.unwrap();
+    let client = t
+        .rpc_client(Target::new(&topic))
+        .with_timeout(Duration::from_secs(10));
+    let ctx = Context::new();
+    let args = json!({"seconds": 0.5});
+    let call = client.call::<_, String>(&ctx, "sleep", &args);
+    let stop = async {
+        common::receive(
+            &mut started_rx,
+            1,
+            Duration::from_secs(10),
+            "the call to start",
+        )
+        .await;
+        s.stop().await;
+    };
+    let (result, ()) = futures_util::join!(call, stop);
+    assert_eq!(
+        result.unwrap(),
+        "done",
+        "the request in flight must be answered"
+    );
+    // Stopped: it no longer consumes, so a new call finds no server.
+    let err = client
+        .with_timeout(Duration::from_secs(1))
+        .call::<_, String>(&ctx, "sleep", &json!({"seconds": 0.0}))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
+}
