@@ -326,3 +326,35 @@ async fn calls_without_a_retrier_use_the_no_ack_queues() {
     assert_eq!(v, 5);
     receive(&mut rx, 1, WAIT, "echo report").await;
 }
+
+#[actix_rt::test]
+async fn a_panicking_endpoint_answers_with_a_remote_error_and_the_server_goes_on() {
+    let t = transport(&unique("call-panic"));
+    let topic = unique("topic");
+    let endpoint = Endpoint::new()
+        .method("explode", |_ctx, _args: serde_json::Value| async move {
+            if true {
+                panic!("endpoint bug");
+            }
+            Ok::<_, RemoteError>(())
+        })
+        .method("echo", |_ctx, args: Echo| async move {
+            Ok::<_, RemoteError>(args.value)
+        });
+    let s = RpcServer::start(&t, Target::new(&topic).with_server("s"), vec![endpoint]).unwrap();
+    s.ready().await.unwrap();
+    let client = t.rpc_client(Target::new(&topic));
+    match client
+        .call::<_, ()>(&Context::new(), "explode", &json!({}))
+        .await
+    {
+        Err(Error::Remote(remote)) => assert_eq!(remote.class, "RuntimeError"),
+        other => panic!("expected a remote RuntimeError, got {other:?}"),
+    }
+    let v: i64 = client
+        .call(&Context::new(), "echo", &json!({"value": 1}))
+        .await
+        .unwrap();
+    assert_eq!(v, 1);
+    s.stop().await;
+}

@@ -47,8 +47,19 @@ impl Dispatcher {
         );
         match chosen {
             Ok(index) => {
-                let method = self.endpoints[index].methods[&request.method].clone();
-                method(request.context, request.args)
+                let method = self
+                    .endpoints
+                    .get(index)
+                    .and_then(|e| e.methods.get(&request.method))
+                    .cloned();
+                match method {
+                    Some(method) => method(request.context, request.args),
+                    // select_endpoint only picks endpoints that have the method.
+                    None => {
+                        let remote = RemoteError::no_such_method(&request.method);
+                        Box::pin(async move { Err(remote) })
+                    }
+                }
             }
             Err(e) => {
                 let remote = match e {

@@ -18,11 +18,12 @@
 //! its queues again (new worker queues) and consumes again. Requests being handled
 //! run on the arbiter, not in the actor's context, so they finish across a restart.
 
+use std::panic::AssertUnwindSafe;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
-use futures_util::StreamExt;
+use futures_util::{FutureExt, StreamExt};
 use lapin::message::Delivery;
 use lapin::options::{BasicAckOptions, BasicCancelOptions, BasicNackOptions, BasicRejectOptions};
 use serde_json::Value;
@@ -200,7 +201,19 @@ impl RpcServerActor {
         let shared = self.shared.clone();
         let me = ctx.address();
         actix::spawn(async move {
-            let result = work.await;
+            // A panicking endpoint must not leave its caller waiting nor the server
+            // unable to stop: answer with a remote error instead.
+            let result = AssertUnwindSafe(work)
+                .catch_unwind()
+                .await
+                .unwrap_or_else(|_| {
+                    tracing::error!("an RPC endpoint method panicked");
+                    Err(RemoteError::new(
+                        "RuntimeError",
+                        "builtins",
+                        "the endpoint method panicked",
+                    ))
+                });
             if let (Some(reply_to), Some(correlation_id)) = (props.reply_to, props.correlation_id) {
                 let deadline = props.expiration.map(|e| received + e);
                 send_reply(
