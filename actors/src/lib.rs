@@ -13,6 +13,7 @@
 //! | `pool` | [`ChannelPool`]: lends publisher channels per the pool options |
 //! | `publish` | confirmed publishing and the retry loop |
 //! | `rpc` | [`RpcClient`], [`RpcServer`], [`Endpoint`], the reply waiter |
+//! | `notify` | [`Notifier`], [`NotificationListener`], [`NotificationEndpoint`] |
 //! | `amqp`, `incoming`, `outgoing`, `declare` | lapin glue: declarations, properties |
 //! | `settings` | the options each actor needs, resolved from [`Config`] |
 //! | `error` | [`Error`]: what callers are told |
@@ -32,6 +33,7 @@ mod connection;
 mod declare;
 mod error;
 mod incoming;
+mod notify;
 mod outgoing;
 mod pool;
 mod publish;
@@ -42,6 +44,12 @@ mod transport;
 
 pub use connection::{ConnectionState, ConnectionStateChanged, HostConnection, SubscribeState};
 pub use error::Error;
+pub use notify::{
+    ListenerCounts, ListenerOptions, ListenerReady, ListenerStats, Notification,
+    NotificationBatchReceived, NotificationEndpoint, NotificationFilter, NotificationListener,
+    NotificationListenerActor, NotificationReceived, NotificationResult, Notifier, NotifierActor,
+    Notify, StopListener,
+};
 pub use pool::ChannelPool;
 pub use rpc::{
     Call, Cast, Endpoint, MethodResult, ReplyWaiter, RpcClient, RpcClientActor, RpcServer,

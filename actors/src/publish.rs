@@ -108,6 +108,9 @@ pub(crate) struct RetryPolicy {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct RetryOn {
     pub(crate) unroutable: bool,
+    /// Run the declare hook before retrying an unroutable message (notifications
+    /// declare their default queue: store and forward).
+    pub(crate) declare_when_unroutable: bool,
     pub(crate) nacked: bool,
     pub(crate) connection: bool,
 }
@@ -125,13 +128,10 @@ pub(crate) struct Send<'a> {
 }
 
 impl Send<'_> {
-    /// Publish `msg`, retrying per the policy. `on_missing_exchange` runs when the
-    /// exchange does not exist, before the next attempt (the sender declares it).
-    pub(crate) async fn run<F, Fut>(
-        &self,
-        msg: &Outgoing,
-        on_missing_exchange: F,
-    ) -> Result<(), Error>
+    /// Publish `msg`, retrying per the policy. `declare` runs before the next attempt
+    /// when the exchange does not exist (and, if asked, when the message was
+    /// unroutable): the sender declares what it needs there.
+    pub(crate) async fn run<F, Fut>(&self, msg: &Outgoing, declare: F) -> Result<(), Error>
     where
         F: Fn() -> Fut,
         Fut: std::future::Future<Output = ()>,
@@ -183,17 +183,22 @@ impl Send<'_> {
                         Err(f) => f,
                     }
                 }
-                Err(Error::Timeout { waiting_for, after }) => {
+                Err(e @ Error::Timeout { .. }) if self.deadline.is_some() => {
                     // The deadline, not the pool, is the caller's limit when it is nearer.
-                    return Err(Error::Timeout { waiting_for, after });
+                    return Err(e);
                 }
                 Err(e) => PublishFailure::Connection(e),
             };
             let retryable = match &failure {
-                PublishFailure::Unroutable => self.retry_on.unroutable,
+                PublishFailure::Unroutable => {
+                    if self.retry_on.declare_when_unroutable {
+                        declare().await;
+                    }
+                    self.retry_on.unroutable
+                }
                 PublishFailure::Nacked => self.retry_on.nacked,
                 PublishFailure::ExchangeNotFound => {
-                    on_missing_exchange().await;
+                    declare().await;
                     true
                 }
                 PublishFailure::Connection(_) => self.retry_on.connection,

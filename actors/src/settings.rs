@@ -115,3 +115,35 @@ pub(crate) fn connection_settings(config: &Config, connection_name: String) -> C
         connection_name,
     }
 }
+
+/// The notification options, resolved.
+#[derive(Debug, Clone)]
+pub(crate) struct NotifySettings {
+    pub(crate) default_exchange: String,
+    pub(crate) persistent: bool,
+    pub(crate) serializer: Serializer,
+    pub(crate) topics: Vec<String>,
+    pub(crate) retry: Retry,
+    pub(crate) retry_delay: Duration,
+    pub(crate) listener_prefetch: u16,
+    pub(crate) pool_timeout: Duration,
+    pub(crate) reconnect_delay: Duration,
+}
+
+impl NotifySettings {
+    pub(crate) fn from_config(config: &Config) -> Self {
+        let p = &config.pika;
+        Self {
+            default_exchange: p.default_notification_exchange.clone(),
+            persistent: p.notification_persistence,
+            serializer: p.default_serializer_type,
+            topics: config.notifications.topics.clone(),
+            // `[oslo_messaging_notifications] retry` is what oslo's Notifier passes.
+            retry: config.notifications.retry,
+            retry_delay: p.notification_retry_delay,
+            listener_prefetch: p.notification_listener_prefetch_count,
+            pool_timeout: p.pool_timeout,
+            reconnect_delay: p.host_connection_reconnect_delay,
+        }
+    }
+}

@@ -14,19 +14,21 @@ use actix::prelude::*;
 use warren_core::{Config, Target};
 
 use crate::Error;
-use crate::RpcClient;
 use crate::connection::{
     CloseConnection, ConnectionState, ConnectionStateChanged, HostConnection, SubscribeState,
 };
+use crate::notify::NotifierActor;
 use crate::pool::ChannelPool;
 use crate::rpc::{CloseReplyWaiter, ReplyQueueSpec, ReplyWaiter, RpcClientActor};
 use crate::runtime::lapin_runtime;
-use crate::settings::{RpcSettings, connection_settings, endpoints, pool_limits};
+use crate::settings::{NotifySettings, RpcSettings, connection_settings, endpoints, pool_limits};
+use crate::{Notifier, RpcClient};
 
 /// What every actor of a transport shares.
 pub(crate) struct SharedParts {
     pub(crate) config: Config,
     pub(crate) rpc: RpcSettings,
+    pub(crate) notify: NotifySettings,
     pub(crate) connection: Addr<HostConnection>,
     pub(crate) pool: Addr<ChannelPool>,
     reply_queue: String,
@@ -124,6 +126,7 @@ impl TransportBuilder {
             })?;
         let shared = Shared(Arc::new(SharedParts {
             rpc: RpcSettings::from_config(&self.config),
+            notify: NotifySettings::from_config(&self.config),
             config: self.config,
             connection,
             pool,
@@ -132,7 +135,13 @@ impl TransportBuilder {
         }));
         let client_shared = shared.clone();
         let client = Supervisor::start(move |_| RpcClientActor::new(client_shared));
-        Ok(Transport { shared, client })
+        let notifier_shared = shared.clone();
+        let notifier = Supervisor::start(move |_| NotifierActor::new(notifier_shared));
+        Ok(Transport {
+            shared,
+            client,
+            notifier,
+        })
     }
 }
 
@@ -155,6 +164,7 @@ impl TransportBuilder {
 pub struct Transport {
     pub(crate) shared: Shared,
     client: Addr<RpcClientActor>,
+    notifier: Addr<NotifierActor>,
 }
 
 impl std::fmt::Debug for Transport {
@@ -213,6 +223,16 @@ impl Transport {
     /// messages from other actors.
     pub fn rpc_client_actor(&self) -> Addr<RpcClientActor> {
         self.client.clone()
+    }
+
+    /// A notifier publishing as `publisher_id` on the configured topics.
+    pub fn notifier(&self, publisher_id: impl Into<String>) -> Notifier {
+        Notifier::new(self.notifier.clone(), publisher_id.into())
+    }
+
+    /// The notifier actor, for sending [`crate::Notify`] messages from other actors.
+    pub fn notifier_actor(&self) -> Addr<NotifierActor> {
+        self.notifier.clone()
     }
 
     /// Receive the connection's state changes; returns the current state.

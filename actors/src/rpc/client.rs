@@ -164,6 +164,7 @@ async fn call(shared: Shared, msg: Call) -> Result<Value, Error> {
         policy: settings.policy(retry, settings.retry_delay),
         retry_on: RetryOn {
             unroutable: true,
+            declare_when_unroutable: false,
             nacked: true,
             connection: true,
         },
@@ -230,6 +231,7 @@ async fn cast(shared: Shared, msg: Cast) -> Result<(), Error> {
         policy: settings.policy(retry, settings.retry_delay),
         retry_on: RetryOn {
             unroutable: !fanout,
+            declare_when_unroutable: false,
             nacked: true,
             connection: true,
         },

@@ -298,6 +298,7 @@ async fn send_reply(
         // caller and its reply queue are gone.
         retry_on: RetryOn {
             unroutable: false,
+            declare_when_unroutable: false,
             nacked: false,
             connection: true,
         },

@@ -1,0 +1,423 @@
+//! [`NotificationListenerActor`]: the supervised actor consuming notifications.
+//!
+//! It declares, for every (topic, priority) pair its endpoints handle, the queue
+//! `<topic>.<priority>` — or one shared `<pool>` queue bound once per pair — on the
+//! notification exchange (durable with `notification_persistence`, no `x-expires`),
+//! and consumes with manual acks and `notification_listener_prefetch_count`. Each
+//! notification is acked only after its handlers ran (or requeued when they ask and
+//! the listener allows it), so a crash before handling loses nothing. A message that
+//! cannot be decoded (bad body, unknown priority, bad headers) is rejected without
+//! requeue, logged with its message id and counted; the listener goes on.
+//!
+//! With a batch size, notifications are buffered (at most the prefetch count) and
+//! handed over per priority when the batch is full or `batch_timeout` after its first
+//! message.
+//!
+//! Messages handled: [`ListenerReady`], [`StopListener`] (stop consuming, finish and
+//! settle what is buffered or in progress, close), [`ListenerStats`].
+//!
+//! Restart behaviour: a failed channel or consumer, or a broker `basic.cancel` (queue
+//! deleted), restarts the actor after `host_connection_reconnect_delay`; it declares
+//! and consumes again. Buffered, unsettled messages are dropped from the buffer: the
+//! broker redelivers them (at least once; handlers may see duplicates).
+
+use std::collections::BTreeMap;
+use std::rc::Rc;
+use std::time::Duration;
+
+use actix::prelude::*;
+use lapin::Acker;
+use lapin::message::Delivery;
+use lapin::options::{BasicCancelOptions, BasicNackOptions, BasicRejectOptions};
+use tokio::sync::oneshot;
+use warren_core::{NotificationEnvelope, Topology};
+
+use super::dispatch::{dispatch_batch, dispatch_one, settle};
+use super::endpoint::NotificationEndpoint;
+use super::notification::Notification;
+use crate::Error;
+use crate::amqp;
+use crate::connection::OpenChannel;
+use crate::incoming::decode_properties;
+use crate::transport::Shared;
+
+/// How a batch listener groups notifications.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BatchSpec {
+    pub(crate) size: usize,
+    pub(crate) timeout: Option<Duration>,
+}
+
+enum Phase {
+    SettingUp,
+    Consuming {
+        channel: lapin::Channel,
+        tags: Vec<String>,
+    },
+    Stopping {
+        channel: Option<lapin::Channel>,
+    },
+    Stopped,
+}
+
+/// The notification listener actor; see the module docs.
+pub struct NotificationListenerActor {
+    shared: Shared,
+    topology: Rc<Topology>,
+    endpoints: Rc<Vec<NotificationEndpoint>>,
+    allow_requeue: bool,
+    batch: Option<BatchSpec>,
+    phase: Phase,
+    buffer: Vec<(Notification, Acker)>,
+    flush_timer: Option<SpawnHandle>,
+    in_flight: usize,
+    restarts: u64,
+    received: u64,
+    rejected: u64,
+    ready_waiters: Vec<oneshot::Sender<()>>,
+    stop_waiters: Vec<oneshot::Sender<()>>,
+}
+
+impl NotificationListenerActor {
+    pub(crate) fn new(
+        shared: Shared,
+        topology: Topology,
+        endpoints: Vec<NotificationEndpoint>,
+        allow_requeue: bool,
+        batch: Option<BatchSpec>,
+    ) -> Self {
+        Self {
+            shared,
+            topology: Rc::new(topology),
+            endpoints: Rc::new(endpoints),
+            allow_requeue,
+            batch,
+            phase: Phase::SettingUp,
+            buffer: Vec::new(),
+            flush_timer: None,
+            in_flight: 0,
+            restarts: 0,
+            received: 0,
+            rejected: 0,
+            ready_waiters: Vec::new(),
+            stop_waiters: Vec::new(),
+        }
+    }
+
+    fn set_up(&mut self, ctx: &mut Context<Self>) {
+        if !matches!(self.phase, Phase::SettingUp) {
+            return;
+        }
+        let connection = self.shared.connection.clone();
+        let prefetch = self.shared.notify.listener_prefetch;
+        let topology = self.topology.clone();
+        let setup = async move {
+            let channel = connection
+                .send(OpenChannel)
+                .await
+                .map_err(|_| Error::Shutdown)??;
+            amqp::set_prefetch(&channel, prefetch).await?;
+            amqp::declare_topology(&channel, &topology).await?;
+            let mut consumers = Vec::new();
+            for (queue, _) in topology.consumers() {
+                consumers.push(amqp::consume(&channel, queue, false).await?);
+            }
+            Ok::<_, Error>((channel, consumers))
+        };
+        ctx.spawn(setup.into_actor(self).map(|result, act, ctx| match result {
+            Ok((channel, consumers)) => {
+                if !matches!(act.phase, Phase::SettingUp) {
+                    // Stopped while setting up.
+                    actix::spawn(async move {
+                        let _ = channel.close(200, "listener stopped".into()).await;
+                    });
+                    return;
+                }
+                let tags = consumers.iter().map(|c| c.tag().to_string()).collect();
+                for consumer in consumers {
+                    ctx.add_stream(consumer);
+                }
+                act.phase = Phase::Consuming { channel, tags };
+                for w in act.ready_waiters.drain(..) {
+                    let _ = w.send(());
+                }
+            }
+            Err(Error::Shutdown) => act.finish_stopped(),
+            Err(e) => {
+                tracing::warn!(error = %e, "notification listener set-up failed; retrying");
+                ctx.stop();
+            }
+        }));
+    }
+
+    fn on_delivery(&mut self, delivery: Delivery, ctx: &mut Context<Self>) {
+        if matches!(self.phase, Phase::Stopping { .. } | Phase::Stopped) {
+            // Stopping: give it back for another listener.
+            let acker = delivery.acker.clone();
+            actix::spawn(async move {
+                let _ = acker
+                    .nack(BasicNackOptions {
+                        multiple: false,
+                        requeue: true,
+                    })
+                    .await;
+            });
+            return;
+        }
+        self.received += 1;
+        let decoded = decode_properties(&delivery.properties).and_then(|props| {
+            NotificationEnvelope::from_body(props.serializer, &delivery.data).map_err(Error::from)
+        });
+        let notification = match decoded {
+            Ok(envelope) => Notification::from(envelope),
+            Err(e) => {
+                self.rejected += 1;
+                let message_id = delivery
+                    .properties
+                    .message_id()
+                    .as_ref()
+                    .map(|m| m.to_string());
+                tracing::warn!(?message_id, error = %e, rejected = self.rejected, "rejecting an undecodable notification");
+                let acker = delivery.acker.clone();
+                actix::spawn(async move {
+                    let _ = acker.reject(BasicRejectOptions { requeue: false }).await;
+                });
+                return;
+            }
+        };
+        let acker = delivery.acker.clone();
+        match self.batch {
+            None => {
+                self.in_flight += 1;
+                let endpoints = self.endpoints.clone();
+                let allow_requeue = self.allow_requeue;
+                let me = ctx.address();
+                actix::spawn(async move {
+                    let result = dispatch_one(endpoints, notification).await;
+                    settle(&acker, result, allow_requeue).await;
+                    me.do_send(HandlingDone(1));
+                });
+            }
+            Some(spec) => {
+                self.buffer.push((notification, acker));
+                if self.buffer.len() >= spec.size {
+                    self.flush(ctx);
+                } else if self.buffer.len() == 1
+                    && let Some(timeout) = spec.timeout
+                {
+                    self.flush_timer = Some(ctx.run_later(timeout, |act, ctx| act.flush(ctx)));
+                }
+            }
+        }
+    }
+
+    /// Hand the buffered notifications over, one batch per priority.
+    fn flush(&mut self, ctx: &mut Context<Self>) {
+        if let Some(timer) = self.flush_timer.take() {
+            ctx.cancel_future(timer);
+        }
+        if self.buffer.is_empty() {
+            return;
+        }
+        let mut groups: BTreeMap<&'static str, Vec<(Notification, Acker)>> = BTreeMap::new();
+        for (n, acker) in self.buffer.drain(..) {
+            groups
+                .entry(n.priority.name())
+                .or_default()
+                .push((n, acker));
+        }
+        for (_, group) in groups {
+            self.in_flight += 1;
+            let endpoints = self.endpoints.clone();
+            let allow_requeue = self.allow_requeue;
+            let me = ctx.address();
+            actix::spawn(async move {
+                let (batch, ackers): (Vec<Notification>, Vec<Acker>) = group.into_iter().unzip();
+                let result = dispatch_batch(endpoints, batch).await;
+                for acker in &ackers {
+                    settle(acker, result, allow_requeue).await;
+                }
+                me.do_send(HandlingDone(1));
+            });
+        }
+    }
+
+    fn finish_stopped(&mut self) {
+        self.phase = Phase::Stopped;
+        for w in self.stop_waiters.drain(..) {
+            let _ = w.send(());
+        }
+        self.ready_waiters.clear();
+    }
+
+    fn finish_stop_if_drained(&mut self) {
+        if self.in_flight > 0 || !self.buffer.is_empty() {
+            return;
+        }
+        if let Phase::Stopping { channel } = &mut self.phase {
+            if let Some(channel) = channel.take() {
+                actix::spawn(async move {
+                    let _ = channel.close(200, "listener stopped".into()).await;
+                });
+            }
+            self.finish_stopped();
+        }
+    }
+}
+
+impl Actor for NotificationListenerActor {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        if self.restarts == 0 {
+            self.set_up(ctx);
+        } else if matches!(self.phase, Phase::SettingUp) {
+            ctx.run_later(self.shared.notify.reconnect_delay, |act, ctx| {
+                act.set_up(ctx)
+            });
+        }
+    }
+}
+
+impl Supervised for NotificationListenerActor {
+    fn restarting(&mut self, _ctx: &mut Context<Self>) {
+        self.restarts += 1;
+        // Their delivery tags died with the channel; the broker redelivers them.
+        self.buffer.clear();
+        self.flush_timer = None;
+        self.phase = match std::mem::replace(&mut self.phase, Phase::Stopped) {
+            Phase::Stopping { .. } => Phase::Stopping { channel: None },
+            Phase::Stopped => Phase::Stopped,
+            _ => Phase::SettingUp,
+        };
+    }
+}
+
+impl StreamHandler<lapin::Result<Delivery>> for NotificationListenerActor {
+    fn handle(&mut self, item: lapin::Result<Delivery>, ctx: &mut Context<Self>) {
+        match item {
+            Ok(delivery) => self.on_delivery(delivery, ctx),
+            Err(e) => {
+                if matches!(self.phase, Phase::Consuming { .. }) {
+                    tracing::warn!(error = %e, "notification consumer failed; restarting");
+                    ctx.stop();
+                }
+            }
+        }
+    }
+
+    fn finished(&mut self, ctx: &mut Context<Self>) {
+        if matches!(self.phase, Phase::Consuming { .. }) {
+            tracing::warn!(
+                "notification consumer ended (queue deleted or channel closed); re-declaring"
+            );
+            ctx.stop();
+        }
+    }
+}
+
+struct HandlingDone(usize);
+
+impl Message for HandlingDone {
+    type Result = ();
+}
+
+impl Handler<HandlingDone> for NotificationListenerActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: HandlingDone, _ctx: &mut Context<Self>) {
+        self.in_flight = self.in_flight.saturating_sub(msg.0);
+        self.finish_stop_if_drained();
+    }
+}
+
+/// Resolves once the listener consumes its queues.
+#[derive(Debug, Message)]
+#[rtype(result = "Result<(), Error>")]
+pub struct ListenerReady;
+
+impl Handler<ListenerReady> for NotificationListenerActor {
+    type Result = ResponseFuture<Result<(), Error>>;
+
+    fn handle(&mut self, _: ListenerReady, _ctx: &mut Context<Self>) -> Self::Result {
+        match self.phase {
+            Phase::Consuming { .. } => Box::pin(async { Ok(()) }),
+            Phase::Stopping { .. } | Phase::Stopped => Box::pin(async { Err(Error::Shutdown) }),
+            Phase::SettingUp => {
+                let (tx, rx) = oneshot::channel();
+                self.ready_waiters.push(tx);
+                Box::pin(async move { rx.await.map_err(|_| Error::Shutdown) })
+            }
+        }
+    }
+}
+
+/// Counts of what a listener received.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ListenerCounts {
+    /// Deliveries received (including rejected ones).
+    pub received: u64,
+    /// Deliveries rejected as undecodable.
+    pub rejected: u64,
+    /// Times the listener re-declared and re-consumed after a failure.
+    pub restarts: u64,
+}
+
+/// Ask a listener for its [`ListenerCounts`].
+#[derive(Debug, Message)]
+#[rtype(result = "ListenerCounts")]
+pub struct ListenerStats;
+
+impl Handler<ListenerStats> for NotificationListenerActor {
+    type Result = MessageResult<ListenerStats>;
+
+    fn handle(&mut self, _: ListenerStats, _ctx: &mut Context<Self>) -> Self::Result {
+        MessageResult(ListenerCounts {
+            received: self.received,
+            rejected: self.rejected,
+            restarts: self.restarts,
+        })
+    }
+}
+
+/// Stop gracefully: stop consuming, hand over and settle what is buffered or being
+/// handled, then close the channel. Resolves when done.
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+pub struct StopListener;
+
+impl Handler<StopListener> for NotificationListenerActor {
+    type Result = ResponseFuture<()>;
+
+    fn handle(&mut self, _: StopListener, ctx: &mut Context<Self>) -> Self::Result {
+        match std::mem::replace(&mut self.phase, Phase::Stopping { channel: None }) {
+            Phase::Consuming { channel, tags } => {
+                let cancel_on = channel.clone();
+                actix::spawn(async move {
+                    for tag in tags {
+                        let _ = cancel_on
+                            .basic_cancel(tag.as_str().into(), BasicCancelOptions::default())
+                            .await;
+                    }
+                });
+                self.phase = Phase::Stopping {
+                    channel: Some(channel),
+                };
+            }
+            Phase::Stopped => self.phase = Phase::Stopped,
+            Phase::Stopping { channel } => self.phase = Phase::Stopping { channel },
+            Phase::SettingUp => {}
+        }
+        self.flush(ctx);
+        let (tx, rx) = oneshot::channel();
+        self.stop_waiters.push(tx);
+        if matches!(self.phase, Phase::Stopped) {
+            self.finish_stopped();
+        } else {
+            self.finish_stop_if_drained();
+        }
+        Box::pin(async move {
+            let _ = rx.await;
+        })
+    }
+}

@@ -1,0 +1,167 @@
+//! [`NotifierActor`] and its message [`Notify`]: publishing notifications on the Pika
+//! driver's wire format.
+//!
+//! Each notification goes to the notification exchange with routing key
+//! `<topic>.<priority>` for every topic, mandatory and confirmed, persistent when
+//! `notification_persistence` is on. When no queue is bound for the key (or the
+//! exchange is missing) the sender declares the exchange and a queue named after the
+//! routing key, then retries: notifications sent before any listener exists wait
+//! there (store and forward). Retries follow `[oslo_messaging_notifications] retry`
+//! and `notification_retry_delay`. Unlike the Python driver, which only logs it, a
+//! notification that finally cannot be delivered is an error for the caller.
+
+use std::time::Instant;
+
+use actix::prelude::*;
+use serde_json::Value;
+use warren_core::{
+    Context as RequestContext, MessageProperties, NotificationEnvelope, Priority, Retry, Target,
+    notification_exchange, notification_routing_key, notification_sender_fallback_topology,
+};
+
+use crate::Error;
+use crate::amqp;
+use crate::connection::OpenChannel;
+use crate::outgoing::to_amqp;
+use crate::publish::{Outgoing, RetryOn, Send};
+use crate::transport::Shared;
+
+/// Publish one notification.
+#[derive(Debug, Clone)]
+pub struct Notify {
+    /// Who sends it (`publisher_id`, e.g. `compute.host1`).
+    pub publisher_id: String,
+    /// Topics to publish on; empty: `[oslo_messaging_notifications] topics`.
+    pub topics: Vec<String>,
+    /// An exchange other than `default_notification_exchange`.
+    pub exchange: Option<String>,
+    /// The priority (level).
+    pub priority: Priority,
+    /// The event type, e.g. `compute.instance.create.end`.
+    pub event_type: String,
+    /// The payload.
+    pub payload: Value,
+    /// The request context (sent as `_$_` keys).
+    pub context: RequestContext,
+    /// Publish attempts per topic; `None`: `[oslo_messaging_notifications] retry`.
+    pub retry: Option<Retry>,
+}
+
+impl Message for Notify {
+    type Result = Result<(), Error>;
+}
+
+/// The notifier actor; see the module docs.
+pub struct NotifierActor {
+    shared: Shared,
+}
+
+impl NotifierActor {
+    pub(crate) fn new(shared: Shared) -> Self {
+        Self { shared }
+    }
+}
+
+impl Actor for NotifierActor {
+    type Context = Context<Self>;
+}
+
+impl Supervised for NotifierActor {}
+
+/// Declare the sender-side fallback (exchange, queue `<topic>.<priority>`, binding).
+async fn declare_fallback(shared: &Shared, exchange: &str, routing_key: &str) {
+    let result = async {
+        let topology =
+            notification_sender_fallback_topology(exchange, routing_key, shared.notify.persistent)
+                .map_err(|e| Error::InvalidTarget {
+                    reason: e.to_string(),
+                })?;
+        let channel = shared
+            .connection
+            .send(OpenChannel)
+            .await
+            .map_err(|_| Error::Shutdown)??;
+        let declared = amqp::declare_topology(&channel, &topology).await;
+        let _ = channel.close(200, "declared".into()).await;
+        declared
+    }
+    .await;
+    if let Err(e) = result {
+        tracing::warn!(%exchange, %routing_key, error = %e, "could not declare the notification queue");
+    }
+}
+
+async fn notify(shared: Shared, msg: Notify) -> Result<(), Error> {
+    let settings = shared.notify.clone();
+    let mut target = Target::new("");
+    target.exchange = msg.exchange.clone();
+    let exchange = notification_exchange(&target, &settings.default_exchange).map_err(|e| {
+        Error::InvalidTarget {
+            reason: e.to_string(),
+        }
+    })?;
+    let topics = if msg.topics.is_empty() {
+        settings.topics.clone()
+    } else {
+        msg.topics
+    };
+    if topics.is_empty() {
+        return Err(Error::InvalidTarget {
+            reason: "no notification topic: set [oslo_messaging_notifications] topics or give one"
+                .to_owned(),
+        });
+    }
+    let envelope =
+        NotificationEnvelope::new(msg.publisher_id, msg.event_type, msg.priority, &msg.payload)?
+            .with_context(msg.context);
+    let body = envelope.to_body(settings.serializer)?;
+    let properties = to_amqp(&MessageProperties::notification(
+        settings.serializer,
+        settings.persistent,
+    ));
+    let retry = msg.retry.unwrap_or(settings.retry);
+    for topic in topics {
+        let routing_key = notification_routing_key(&topic, msg.priority.name()).map_err(|e| {
+            Error::InvalidTarget {
+                reason: e.to_string(),
+            }
+        })?;
+        let outgoing = Outgoing {
+            exchange: exchange.clone(),
+            routing_key: routing_key.clone(),
+            mandatory: true,
+            body: body.clone(),
+            properties: properties.clone(),
+        };
+        let send = Send {
+            pool: &shared.pool,
+            pool_timeout: settings.pool_timeout,
+            policy: shared.rpc.policy(retry, settings.retry_delay),
+            retry_on: RetryOn {
+                unroutable: true,
+                declare_when_unroutable: true,
+                nacked: true,
+                connection: true,
+            },
+            // As in the Pika driver, a notification has no deadline: it is retried
+            // until it is stored or the attempts run out.
+            deadline: None,
+            expire_with_deadline: false,
+        };
+        let started = Instant::now();
+        send.run(&outgoing, || declare_fallback(&shared, &exchange, &routing_key))
+            .await
+            .inspect_err(|e| {
+                tracing::warn!(%routing_key, error = %e, after = ?started.elapsed(), "notification not delivered");
+            })?;
+    }
+    Ok(())
+}
+
+impl Handler<Notify> for NotifierActor {
+    type Result = ResponseFuture<Result<(), Error>>;
+
+    fn handle(&mut self, msg: Notify, _ctx: &mut Context<Self>) -> Self::Result {
+        Box::pin(notify(self.shared.clone(), msg))
+    }
+}
