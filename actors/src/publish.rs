@@ -113,6 +113,8 @@ pub(crate) struct RetryOn {
     pub(crate) declare_when_unroutable: bool,
     pub(crate) nacked: bool,
     pub(crate) connection: bool,
+    /// Declare (via the hook) and retry when the exchange does not exist.
+    pub(crate) exchange_not_found: bool,
 }
 
 /// The deadline-bounded, retrying publish shared by every sender.
@@ -198,8 +200,10 @@ impl Send<'_> {
                 }
                 PublishFailure::Nacked => self.retry_on.nacked,
                 PublishFailure::ExchangeNotFound => {
-                    declare().await;
-                    true
+                    if self.retry_on.exchange_not_found {
+                        declare().await;
+                    }
+                    self.retry_on.exchange_not_found
                 }
                 PublishFailure::Connection(_) => self.retry_on.connection,
             };

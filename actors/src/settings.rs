@@ -9,6 +9,18 @@ use crate::connection::{ConnectionSettings, HostEndpoint};
 use crate::pool::PoolLimits;
 use crate::publish::RetryPolicy;
 
+/// The shortest pause between reconnection attempts: a configured delay of zero would
+/// turn a persistent failure into a busy loop.
+pub(crate) const MIN_RECONNECT_DELAY: Duration = Duration::from_millis(50);
+
+/// `host_connection_reconnect_delay`, at least [`MIN_RECONNECT_DELAY`].
+pub(crate) fn reconnect_delay(config: &Config) -> Duration {
+    config
+        .pika
+        .host_connection_reconnect_delay
+        .max(MIN_RECONNECT_DELAY)
+}
+
 /// RabbitMQ's default account, used when the URL names no credentials at all.
 const DEFAULT_USER: &str = "guest";
 
@@ -46,7 +58,7 @@ impl RpcSettings {
             listener_prefetch: p.rpc_listener_prefetch_count,
             reply_prefetch: p.rpc_reply_listener_prefetch_count,
             pool_timeout: p.pool_timeout,
-            reconnect_delay: p.host_connection_reconnect_delay,
+            reconnect_delay: reconnect_delay(config),
         }
     }
 
@@ -111,7 +123,7 @@ pub(crate) fn connection_settings(config: &Config, connection_name: String) -> C
         channel_max: p.channel_max,
         socket_timeout: p.socket_timeout,
         tcp_user_timeout: p.tcp_user_timeout,
-        reconnect_delay: p.host_connection_reconnect_delay,
+        reconnect_delay: reconnect_delay(config),
         connection_name,
     }
 }
@@ -143,7 +155,7 @@ impl NotifySettings {
             retry_delay: p.notification_retry_delay,
             listener_prefetch: p.notification_listener_prefetch_count,
             pool_timeout: p.pool_timeout,
-            reconnect_delay: p.host_connection_reconnect_delay,
+            reconnect_delay: reconnect_delay(config),
         }
     }
 }

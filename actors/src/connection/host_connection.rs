@@ -210,6 +210,11 @@ impl Supervised for HostConnection {
 impl StreamHandler<lapin::Event> for HostConnection {
     fn handle(&mut self, event: lapin::Event, ctx: &mut Context<Self>) {
         match event {
+            // lapin also reports channel-level errors (a 404 or 406 closing one
+            // channel) here; only connection-level ones end the connection.
+            lapin::Event::Error(e) if e.is_amqp_soft_error() => {
+                tracing::debug!(connection = %self.settings.connection_name, error = %e, "a channel was closed by the broker");
+            }
             lapin::Event::Error(e) => self.fail(format!("connection lost: {e}"), ctx),
             lapin::Event::ConnectionBlocked(reason) => {
                 tracing::warn!(connection = %self.settings.connection_name, %reason, "broker blocked the connection");
@@ -241,11 +246,19 @@ impl Message for OpenChannel {
 impl Handler<OpenChannel> for HostConnection {
     type Result = ResponseFuture<Result<lapin::Channel, Error>>;
 
-    fn handle(&mut self, _: OpenChannel, _ctx: &mut Context<Self>) -> Self::Result {
+    fn handle(&mut self, _: OpenChannel, ctx: &mut Context<Self>) -> Self::Result {
         match &self.link {
             Link::Connected { connection, .. } => {
                 let connection = connection.clone();
-                Box::pin(async move { create_channel(&connection).await })
+                let me = ctx.address();
+                Box::pin(async move {
+                    let opened = create_channel(&connection).await;
+                    if opened.is_err() && !connection.status().connected() {
+                        // The connection died without an event reaching us: restart.
+                        me.do_send(ConnectionLost);
+                    }
+                    opened
+                })
             }
             Link::Closed => Box::pin(async { Err(Error::Shutdown) }),
             Link::Idle | Link::Connecting { .. } => {
@@ -311,6 +324,25 @@ impl Handler<CloseConnection> for HostConnection {
                 let _ = tokio::time::timeout(Duration::from_secs(5), close).await;
             }),
             _ => Box::pin(async {}),
+        }
+    }
+}
+
+/// The current connection was found dead while opening a channel.
+struct ConnectionLost;
+
+impl Message for ConnectionLost {
+    type Result = ();
+}
+
+impl Handler<ConnectionLost> for HostConnection {
+    type Result = ();
+
+    fn handle(&mut self, _: ConnectionLost, ctx: &mut Context<Self>) {
+        if let Link::Connected { connection, .. } = &self.link
+            && !connection.status().connected()
+        {
+            self.fail("connection lost: opening a channel failed".to_owned(), ctx);
         }
     }
 }

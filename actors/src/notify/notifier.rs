@@ -142,6 +142,7 @@ async fn notify(shared: Shared, msg: Notify) -> Result<(), Error> {
                 declare_when_unroutable: true,
                 nacked: true,
                 connection: true,
+                exchange_not_found: true,
             },
             // As in the Pika driver, a notification has no deadline: it is retried
             // until it is stored or the attempts run out.

@@ -90,6 +90,9 @@ impl ReplyWaiter {
         };
         ctx.spawn(setup.into_actor(self).map(|result, act, ctx| match result {
             Ok((_channel, consumer)) => {
+                if matches!(act.consuming, Consuming::Closed) {
+                    return;
+                }
                 ctx.add_stream(consumer);
                 if let Consuming::SettingUp(parked) = std::mem::replace(&mut act.consuming, Consuming::Ready) {
                     for p in parked {

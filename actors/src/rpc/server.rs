@@ -124,6 +124,14 @@ impl RpcServerActor {
         };
         ctx.spawn(setup.into_actor(self).map(|result, act, ctx| match result {
             Ok((channel, consumers)) => {
+                if !matches!(act.phase, Phase::SettingUp) {
+                    // Stopped while setting up: do not start serving after all.
+                    drop(consumers);
+                    actix::spawn(async move {
+                        let _ = channel.close(200, "RPC server stopped".into()).await;
+                    });
+                    return;
+                }
                 let tags = consumers.iter().map(|(_, c)| c.tag().to_string()).collect();
                 for (no_ack, consumer) in consumers {
                     ctx.add_stream(consumer.map(move |d| (no_ack, d)));
@@ -136,14 +144,9 @@ impl RpcServerActor {
             }
             Err(Error::InvalidTarget { reason }) => {
                 tracing::error!(topic = %act.topic, %reason, "RPC server cannot serve this target");
-                act.phase = Phase::Stopped;
+                act.finish_stopped();
             }
-            Err(Error::Shutdown) => {
-                act.phase = Phase::Stopped;
-                for w in act.stop_waiters.drain(..) {
-                    let _ = w.send(());
-                }
-            }
+            Err(Error::Shutdown) => act.finish_stopped(),
             Err(e) => {
                 tracing::warn!(topic = %act.topic, error = %e, "RPC server set-up failed; retrying");
                 ctx.stop();
@@ -190,19 +193,25 @@ impl RpcServerActor {
                 return;
             }
         };
-        if !no_ack {
-            let acker = delivery.acker.clone();
-            actix::spawn(async move {
-                let _ = acker.ack(BasicAckOptions::default()).await;
-            });
-        }
         self.in_flight += 1;
-        let work = self.dispatcher.dispatch(request);
+        let acker = (!no_ack).then(|| delivery.acker.clone());
+        let dispatcher = self.dispatcher.clone();
         let shared = self.shared.clone();
         let me = ctx.address();
         actix::spawn(async move {
-            // A panicking endpoint must not leave its caller waiting nor the server
-            // unable to stop: answer with a remote error instead.
+            // Ack before dispatch (at most once, as the Pika driver): a request whose
+            // ack fails is skipped, since the broker will deliver it again.
+            if let Some(acker) = acker
+                && let Err(e) = acker.ack(BasicAckOptions::default()).await
+            {
+                tracing::debug!(error = %e, "could not ack a request; skipping it");
+                me.do_send(RequestDone);
+                return;
+            }
+            // A panicking endpoint (in its body or while building its future) must not
+            // leave its caller waiting nor the server unable to stop: answer with a
+            // remote error instead.
+            let work = async move { dispatcher.dispatch(request).await };
             let result = AssertUnwindSafe(work)
                 .catch_unwind()
                 .await
@@ -228,6 +237,15 @@ impl RpcServerActor {
             }
             me.do_send(RequestDone);
         });
+    }
+
+    fn finish_stopped(&mut self) {
+        self.phase = Phase::Stopped;
+        for w in self.stop_waiters.drain(..) {
+            let _ = w.send(());
+        }
+        // Dropping the senders answers `ready()` with `Shutdown`.
+        self.ready_waiters.clear();
     }
 
     fn finish_stop_if_drained(&mut self) {
@@ -301,6 +319,7 @@ async fn send_reply(
             declare_when_unroutable: false,
             nacked: false,
             connection: true,
+            exchange_not_found: false,
         },
         deadline: Some(deadline.unwrap_or_else(|| Instant::now() + settings.response_timeout)),
         expire_with_deadline: deadline.is_some(),

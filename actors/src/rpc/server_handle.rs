@@ -1,7 +1,7 @@
 //! [`RpcServer`]: start an [`RpcServerActor`] for a target and stop it gracefully.
 
 use actix::{Addr, Supervisor};
-use warren_core::{Target, rpc_exchange};
+use warren_core::{Target, WorkerIds, rpc_exchange, rpc_server_topology};
 
 use super::dispatcher::Dispatcher;
 use super::endpoint::Endpoint;
@@ -61,6 +61,15 @@ impl RpcServer {
         let exchange = rpc_exchange(&target, &shared.rpc.default_exchange)
             .map_err(|e| invalid(&e.to_string()))?;
         let topic = target.topic.clone();
+        // Names too long for AMQP are refused here, not after the actor started.
+        rpc_server_topology(
+            &exchange,
+            &topic,
+            &server,
+            shared.rpc.queue_expiration,
+            WorkerIds::random(),
+        )
+        .map_err(|e| invalid(&e.to_string()))?;
         let dispatcher =
             Dispatcher::new(endpoints).map_err(|reason| Error::InvalidEndpoint { reason })?;
         let actor = Supervisor::start(move |_| {
