@@ -12,15 +12,22 @@ use lapin::options::{BasicAckOptions, BasicNackOptions};
 use super::endpoint::NotificationEndpoint;
 use super::notification::{Notification, NotificationResult};
 
-/// A handler's future, with a panic counted as `Requeue`.
-async fn guarded(fut: LocalBoxFuture<'static, NotificationResult>) -> NotificationResult {
-    AssertUnwindSafe(fut)
-        .catch_unwind()
-        .await
-        .unwrap_or_else(|_| {
-            tracing::error!("a notification handler panicked; counting it as requeue");
-            NotificationResult::Requeue
-        })
+/// Call a handler, with a panic — while building its future or while running it —
+/// counted as `Requeue`.
+async fn guarded(
+    call: impl FnOnce() -> LocalBoxFuture<'static, NotificationResult>,
+) -> NotificationResult {
+    let panicked = || {
+        tracing::error!("a notification handler panicked; counting it as requeue");
+        NotificationResult::Requeue
+    };
+    match std::panic::catch_unwind(AssertUnwindSafe(call)) {
+        Ok(fut) => AssertUnwindSafe(fut)
+            .catch_unwind()
+            .await
+            .unwrap_or_else(|_| panicked()),
+        Err(_) => panicked(),
+    }
 }
 
 /// Run every endpoint that handles `n`'s priority and accepts it.
@@ -32,7 +39,7 @@ pub(crate) async fn dispatch_one(
         .iter()
         .filter(|e| e.accepts(&n))
         .filter_map(|e| e.one.get(n.priority.name()))
-        .map(|(_, handler)| guarded(handler(n.clone())))
+        .map(|(_, handler)| guarded(|| handler(n.clone())))
         .collect();
     NotificationResult::combine(join_all(calls).await)
 }
@@ -57,10 +64,10 @@ pub(crate) async fn dispatch_batch(
             continue;
         }
         if let Some((_, handler)) = endpoint.batch.get(priority.name()) {
-            results.push(guarded(handler(accepted)).await);
+            results.push(guarded(|| handler(accepted)).await);
         } else if let Some((_, handler)) = endpoint.one.get(priority.name()) {
             for n in accepted {
-                results.push(guarded(handler(n)).await);
+                results.push(guarded(|| handler(n)).await);
             }
         }
     }
