@@ -1,0 +1,48 @@
+"""A Python notification listener on the Pika driver. Prints {"event": "ready"} once it
+consumes, then one JSON line per notification; stops on stdin EOF."""
+
+import sys
+
+import oslo_messaging as messaging
+
+import peer_common
+
+PRIORITIES = ["audit", "debug", "info", "warn", "error", "critical", "sample"]
+
+
+class Endpoint(object):
+    pass
+
+
+def _handler(priority):
+    def handle(self, ctxt, publisher_id, event_type, payload, metadata):
+        peer_common.emit(event="notification", priority=priority,
+                         publisher_id=publisher_id, event_type=event_type,
+                         payload=payload, context=ctxt, metadata=metadata)
+        return messaging.NotificationResult.HANDLED
+    return handle
+
+
+for _p in PRIORITIES:
+    setattr(Endpoint, _p, _handler(_p))
+
+
+def main():
+    parser = peer_common.arguments(__doc__)
+    parser.add_argument("--topic", required=True)
+    parser.add_argument("--pool", default=None)
+    args = parser.parse_args()
+    transport = peer_common.notification_transport(args)
+    targets = [messaging.Target(topic=args.topic)]
+    listener = messaging.get_notification_listener(
+        transport, targets, [Endpoint()], executor="threading", pool=args.pool)
+    listener.start()
+    peer_common.emit(event="ready")
+    sys.stdin.read()
+    listener.stop()
+    listener.wait()
+    transport.cleanup()
+
+
+if __name__ == "__main__":
+    main()
