@@ -16,6 +16,10 @@ stamp_of_inputs() {
     cat "$here/requirements.txt" "$here/python/warren_interop_shim.py" | sha256sum | cut -d' ' -f1
 }
 want="$(stamp_of_inputs)"
+# Test binaries may build the venv at the same time: one builds, the others wait.
+mkdir -p "$(dirname "$venv")"
+exec 9>"$venv.lock"
+flock 9
 if [[ -f "$venv/.warren-stamp" && "$(cat "$venv/.warren-stamp")" == "$want" ]]; then
     echo "$venv/bin/python"
     exit 0
