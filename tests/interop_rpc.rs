@@ -433,3 +433,52 @@ async fn topic_calls_are_spread_over_a_python_and_a_warren_server() {
         t.close().await;
     }
 }
+
+/// A Python and a warren server with the same topic and server name declare the same
+/// queues with identical arguments: whichever starts first, the other declares without
+/// `PRECONDITION_FAILED`, and both consume the shared queues.
+#[actix_rt::test]
+async fn rpc_declarations_agree_in_either_start_order() {
+    const CALLS: usize = 30;
+    for python_first in [true, false] {
+        let t = warren_transport("interop-rpc-order", Serializer::Json);
+        let topic = unique("rpc-order");
+        let (tx, mut rx) = unbounded_channel();
+        let start_warren = || {
+            RpcServer::start(
+                &t,
+                Target::new(&topic).with_server("same"),
+                vec![warren_endpoint("same", tx.clone())],
+            )
+            .unwrap()
+        };
+        let (_python, warren) = if python_first {
+            let p = python_server(&topic, "same", Serializer::Json).await;
+            let w = start_warren();
+            w.ready().await.unwrap();
+            (p, w)
+        } else {
+            let w = start_warren();
+            w.ready().await.unwrap();
+            (python_server(&topic, "same", Serializer::Json).await, w)
+        };
+        let client = t.rpc_client(Target::new(&topic).with_server("same"));
+        for i in 0..CALLS {
+            let got: Value = client
+                .call(&Context::new(), "echo", &json!({"value": i}))
+                .await
+                .unwrap_or_else(|e| panic!("python_first={python_first}: {e}"));
+            assert_eq!(got, json!(i));
+        }
+        let mut at_warren = 0;
+        while rx.try_recv().is_ok() {
+            at_warren += 1;
+        }
+        assert!(
+            at_warren > 0 && at_warren < CALLS,
+            "python_first={python_first}: both consume, warren served {at_warren} of {CALLS}"
+        );
+        warren.stop().await;
+        t.close().await;
+    }
+}

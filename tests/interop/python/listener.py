@@ -1,6 +1,7 @@
 """A Python notification listener on the Pika driver. Prints {"event": "ready"} once it
 consumes, then one JSON line per notification; stops on stdin EOF."""
 
+import datetime
 import sys
 
 import oslo_messaging as messaging
@@ -16,9 +17,15 @@ class Endpoint(object):
 
 def _handler(priority):
     def handle(self, ctxt, publisher_id, event_type, payload, metadata):
+        try:  # the sender's timestamp must read as a Python datetime
+            datetime.datetime.fromisoformat(metadata["timestamp"])
+            timestamp_ok = True
+        except (KeyError, TypeError, ValueError):
+            timestamp_ok = False
         peer_common.emit(event="notification", priority=priority,
                          publisher_id=publisher_id, event_type=event_type,
-                         payload=payload, context=ctxt, metadata=metadata)
+                         payload=payload, context=ctxt, metadata=metadata,
+                         timestamp_ok=timestamp_ok)
         return messaging.NotificationResult.HANDLED
     return handle
 
