@@ -1,7 +1,8 @@
-//! `warren bench call|cast`: a load generator in the spirit of oslo.messaging's
+//! `warren bench call|cast|notify`: a load generator in the spirit of oslo.messaging's
 //! `simulator.py`. Sends `--count` requests to the `echo` method of a running server
-//! (`warren serve`, or any service with an `echo(value)` method), `--concurrency` at a
-//! time, and prints one JSON object: rate, p50 and p99 latency, errors.
+//! (`warren serve`, or any service with an `echo(value)` method), or `--count` `info`
+//! notifications to the topic, `--concurrency` at a time, and prints one JSON object:
+//! rate, p50 and p99 latency, confirmed, errors.
 
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -23,12 +24,14 @@ pub enum BenchKind {
     Call,
     /// Casts, each waiting for the broker's confirm.
     Cast,
+    /// `info` notifications to the topic, each waiting for the broker's confirm.
+    Notify,
 }
 
 /// Options of `warren bench`.
 #[derive(Debug, Args)]
 pub struct BenchArgs {
-    /// `call` or `cast`.
+    /// `call`, `cast` or `notify`.
     kind: BenchKind,
     #[command(flatten)]
     connect: ConnectArgs,
@@ -60,6 +63,12 @@ pub fn run(args: &BenchArgs) -> ExitCode {
             }
         };
         let client = transport.rpc_client(args.target.target());
+        let mut notifier = transport
+            .notifier("warren-bench")
+            .with_topics([args.target.topic.as_str()]);
+        if let Some(exchange) = &args.target.exchange {
+            notifier = notifier.with_exchange(exchange);
+        }
         let kwargs = json!({ "value": "x".repeat(args.payload_bytes) });
         let context = Context::new();
         let mut latencies = Vec::with_capacity(args.count);
@@ -70,7 +79,8 @@ pub fn run(args: &BenchArgs) -> ExitCode {
         let mut sent = 0;
         while sent < args.count || !running.is_empty() {
             while sent < args.count && running.len() < args.concurrency {
-                let (client, kwargs, context) = (client.clone(), kwargs.clone(), context.clone());
+                let (client, notifier) = (client.clone(), notifier.clone());
+                let (kwargs, context) = (kwargs.clone(), context.clone());
                 let kind = args.kind;
                 running.push(async move {
                     let t = Instant::now();
@@ -80,6 +90,7 @@ pub fn run(args: &BenchArgs) -> ExitCode {
                             .await
                             .map(drop),
                         BenchKind::Cast => client.cast(&context, "echo", &kwargs).await,
+                        BenchKind::Notify => notifier.info(&context, "warren.bench", &kwargs).await,
                     };
                     (outcome, t.elapsed())
                 });
@@ -114,6 +125,7 @@ pub fn run(args: &BenchArgs) -> ExitCode {
             "per_second": args.count as f64 / elapsed.as_secs_f64(),
             "p50_ms": pct(0.50),
             "p99_ms": pct(0.99),
+            "confirmed": args.count - errors,
             "errors": errors,
             "first_error": first_error,
         });

@@ -8,6 +8,8 @@ mod bench_cmd;
 mod call_cmd;
 mod config_cmd;
 mod connect_args;
+mod listen_cmd;
+mod notify_cmd;
 mod serve_cmd;
 mod target_args;
 
@@ -32,7 +34,12 @@ enum Command {
     Call(call_cmd::CallArgs),
     /// Cast a method (no result); --fanout sends it to every server of the topic.
     Cast(call_cmd::CastArgs),
-    /// Load-test calls or casts to a server's echo method; prints a JSON summary.
+    /// Send one notification and wait for the broker's confirm.
+    Notify(notify_cmd::NotifyArgs),
+    /// Print notifications as JSON lines.
+    Listen(listen_cmd::ListenArgs),
+    /// Load-test calls or casts to a server's echo method, or notifications; prints a
+    /// JSON summary.
     Bench(bench_cmd::BenchArgs),
 }
 
@@ -48,6 +55,8 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve_cmd::run(&args),
         Command::Call(args) => call_cmd::run_call(&args),
         Command::Cast(args) => call_cmd::run_cast(&args),
+        Command::Notify(args) => notify_cmd::run(&args),
+        Command::Listen(args) => listen_cmd::run(&args),
         Command::Bench(args) => bench_cmd::run(&args),
     }
 }

@@ -1,0 +1,91 @@
+//! `warren notify`: send one notification from the command line.
+//!
+//! Returns once the broker has stored the notification (exit 0). A notification that
+//! cannot be delivered goes to stderr with exit status 1; invalid input (URL, file,
+//! priority, `--payload`, `--context`) exits with 2.
+
+use std::process::ExitCode;
+
+use clap::Args;
+use serde_json::Value;
+use warren::{Context, Priority};
+
+use crate::EXIT_INVALID_INPUT;
+use crate::call_cmd::json_object;
+use crate::connect_args::ConnectArgs;
+
+/// Options of `warren notify`.
+#[derive(Debug, Args)]
+pub struct NotifyArgs {
+    #[command(flatten)]
+    connect: ConnectArgs,
+    /// The topic (default: [oslo_messaging_notifications] topics).
+    #[arg(long)]
+    topic: Option<String>,
+    /// audit, debug, info, warn, error, critical or sample.
+    #[arg(long, default_value = "info")]
+    priority: String,
+    /// What happened, e.g. compute.instance.create.end.
+    #[arg(long)]
+    event_type: String,
+    /// The payload as JSON (any JSON value).
+    #[arg(long, default_value = "{}")]
+    payload: String,
+    /// Who sends it.
+    #[arg(long, default_value = "warren-cli")]
+    publisher_id: String,
+    /// Request context as a JSON object (sent as `_$_` keys).
+    #[arg(long, default_value = "{}")]
+    context: String,
+    /// An exchange other than default_notification_exchange.
+    #[arg(long)]
+    exchange: Option<String>,
+}
+
+/// Run `warren notify`.
+pub fn run(args: &NotifyArgs) -> ExitCode {
+    let prepared = (|| {
+        let priority: Priority = args
+            .priority
+            .parse()
+            .map_err(|e| format!("--priority: {e}"))?;
+        let payload: Value = serde_json::from_str(&args.payload)
+            .map_err(|e| format!("--payload is not valid JSON: {e}"))?;
+        let context = Context::from_map(json_object("--context", &args.context)?);
+        Ok::<_, String>((priority, payload, context))
+    })();
+    let (priority, payload, context) = match prepared {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("warren notify: {e}");
+            return ExitCode::from(EXIT_INVALID_INPUT);
+        }
+    };
+    actix::System::new().block_on(async {
+        let transport = match args.connect.transport("notify") {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("warren notify: {e}");
+                return ExitCode::from(EXIT_INVALID_INPUT);
+            }
+        };
+        let mut notifier = transport.notifier(&args.publisher_id);
+        if let Some(topic) = &args.topic {
+            notifier = notifier.with_topics([topic.as_str()]);
+        }
+        if let Some(exchange) = &args.exchange {
+            notifier = notifier.with_exchange(exchange);
+        }
+        let result = notifier
+            .notify(priority, &context, &args.event_type, &payload)
+            .await;
+        transport.close().await;
+        match result {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("warren notify: {e}");
+                ExitCode::FAILURE
+            }
+        }
+    })
+}
