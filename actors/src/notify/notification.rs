@@ -1,6 +1,6 @@
 //! [`Notification`]: a received notification, and what its handler decides.
 
-use actix::Message;
+use actix::{Message, MessageResponse};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use warren_core::{Context, NotificationEnvelope, Priority};
@@ -55,8 +55,9 @@ impl From<NotificationEnvelope> for Notification {
     }
 }
 
-/// What a handler decided: oslo's `NotificationResult`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// What a handler decided: oslo's `NotificationResult`. An actor's
+/// `Handler<NotificationReceived>` can return it directly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, MessageResponse)]
 pub enum NotificationResult {
     /// Done: acknowledge.
     #[default]
