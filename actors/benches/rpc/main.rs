@@ -6,71 +6,21 @@
 //! Prints one table: calls/s, p50 and p99 latency, and warren/lapin rate ratios.
 
 mod lapin_baseline;
+#[path = "../common/measure.rs"]
+mod measure;
 
-use std::future::Future;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
-use futures_util::StreamExt;
-use futures_util::stream::FuturesUnordered;
 use serde::Deserialize;
 use warren::{Config, Context, Endpoint, RemoteError, RpcServer, Target, Transport};
 
 use lapin_baseline::LapinRpc;
+use measure::{measure, print_table};
 
 const URL: &str = "pika://guest:guest@127.0.0.1:5672/";
 const AMQP_URI: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
 /// Calls made before measuring, on each side.
 const WARM_UP: usize = 200;
-
-#[derive(Debug, Clone)]
-struct Row {
-    name: String,
-    rate: f64,
-    p50: Duration,
-    p99: Duration,
-    errors: usize,
-}
-
-/// Run `total` operations with `in_flight` at a time; collect each one's latency.
-async fn measure<F, Fut>(name: &str, total: usize, in_flight: usize, op: F) -> Row
-where
-    F: Fn(usize) -> Fut,
-    Fut: Future<Output = bool>,
-{
-    let mut latencies = Vec::with_capacity(total);
-    let mut errors = 0;
-    let started = Instant::now();
-    let mut running = FuturesUnordered::new();
-    let mut next = 0;
-    while next < total || !running.is_empty() {
-        while next < total && running.len() < in_flight {
-            let fut = op(next);
-            running.push(async move {
-                let t = Instant::now();
-                let ok = fut.await;
-                (ok, t.elapsed())
-            });
-            next += 1;
-        }
-        if let Some((ok, latency)) = running.next().await {
-            latencies.push(latency);
-            if !ok {
-                errors += 1;
-            }
-        }
-    }
-    let elapsed = started.elapsed();
-    latencies.sort_unstable();
-    let pct = |p: f64| latencies[((latencies.len() as f64 - 1.0) * p).round() as usize];
-    Row {
-        name: name.to_owned(),
-        rate: total as f64 / elapsed.as_secs_f64(),
-        p50: pct(0.50),
-        p99: pct(0.99),
-        errors,
-    }
-}
 
 #[derive(Deserialize)]
 struct EchoArgs {
@@ -199,30 +149,8 @@ fn main() {
         rt.shutdown_background();
         rows
     });
-    print_table(&rows, total);
-}
-
-fn print_table(rows: &[Row], total: usize) {
-    println!("RPC benchmark: {total} operations per row, 100-byte payload, local RabbitMQ");
-    println!(
-        "{:<32} {:>10} {:>10} {:>10} {:>7} {:>14}",
-        "row", "ops/s", "p50 ms", "p99 ms", "errors", "warren/lapin"
+    print_table(
+        &format!("RPC benchmark: {total} operations per row, 100-byte payload, local RabbitMQ"),
+        &rows,
     );
-    for row in rows {
-        let ratio = row
-            .name
-            .strip_prefix("warren ")
-            .and_then(|rest| rows.iter().find(|r| r.name == format!("lapin {rest}")))
-            .map(|base| format!("{:.2}", row.rate / base.rate))
-            .unwrap_or_default();
-        println!(
-            "{:<32} {:>10.0} {:>10.3} {:>10.3} {:>7} {:>14}",
-            row.name,
-            row.rate,
-            row.p50.as_secs_f64() * 1e3,
-            row.p99.as_secs_f64() * 1e3,
-            row.errors,
-            ratio
-        );
-    }
 }
