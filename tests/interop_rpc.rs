@@ -72,6 +72,18 @@ fn warren_endpoint(server: &str, seen: UnboundedSender<Seen>) -> Endpoint {
         })
 }
 
+/// A warren server `w1` on `topic` with [`warren_endpoint`], consuming.
+async fn warren_server(t: &Transport, topic: &str, seen: UnboundedSender<Seen>) -> RpcServer {
+    let server = RpcServer::start(
+        t,
+        Target::new(topic).with_server("w1"),
+        vec![warren_endpoint("w1", seen)],
+    )
+    .unwrap();
+    server.ready().await.unwrap();
+    server
+}
+
 async fn python_client(topic: &str, serializer: Serializer) -> Peer {
     Peer::start(
         "rpc_client.py",
@@ -101,13 +113,7 @@ async fn python_calls_reach_a_warren_server_with_every_result_type_and_the_conte
         let t = warren_transport("interop-py-call", serializer);
         let topic = unique("py-call");
         let (tx, mut rx) = unbounded_channel();
-        let server = RpcServer::start(
-            &t,
-            Target::new(&topic).with_server("w1"),
-            vec![warren_endpoint("w1", tx)],
-        )
-        .unwrap();
-        server.ready().await.unwrap();
+        let server = warren_server(&t, &topic, tx).await;
         let mut client = python_client(&topic, serializer).await;
         for value in result_values() {
             let answer = client
@@ -144,13 +150,7 @@ async fn warren_endpoint_errors_arrive_in_python_as_the_right_exceptions() {
         let t = warren_transport("interop-py-errors", serializer);
         let topic = unique("py-errors");
         let (tx, _rx) = unbounded_channel();
-        let server = RpcServer::start(
-            &t,
-            Target::new(&topic).with_server("w1"),
-            vec![warren_endpoint("w1", tx)],
-        )
-        .unwrap();
-        server.ready().await.unwrap();
+        let server = warren_server(&t, &topic, tx).await;
         let mut client = python_client(&topic, serializer).await;
 
         let e = client
@@ -207,13 +207,7 @@ async fn python_casts_reach_a_warren_server() {
         let t = warren_transport("interop-py-cast", serializer);
         let topic = unique("py-cast");
         let (tx, mut rx) = unbounded_channel();
-        let server = RpcServer::start(
-            &t,
-            Target::new(&topic).with_server("w1"),
-            vec![warren_endpoint("w1", tx)],
-        )
-        .unwrap();
-        server.ready().await.unwrap();
+        let server = warren_server(&t, &topic, tx).await;
         let mut client = python_client(&topic, serializer).await;
         let answer = client
             .request(
@@ -347,13 +341,7 @@ async fn fanout_reaches_every_python_and_warren_server_of_a_mixed_group() {
         let t = warren_transport("interop-fanout", serializer);
         let topic = unique("fanout");
         let (tx, mut rx) = unbounded_channel();
-        let warren_server = RpcServer::start(
-            &t,
-            Target::new(&topic).with_server("w1"),
-            vec![warren_endpoint("w1", tx)],
-        )
-        .unwrap();
-        warren_server.ready().await.unwrap();
+        let warren_server = warren_server(&t, &topic, tx).await;
         let mut py_server = python_server(&topic, "p1", serializer).await;
         let mut py_client = python_client(&topic, serializer).await;
 
@@ -396,13 +384,7 @@ async fn topic_calls_are_spread_over_a_python_and_a_warren_server() {
         let t = warren_transport("interop-spread", serializer);
         let topic = unique("spread");
         let (tx, mut rx) = unbounded_channel();
-        let warren_server = RpcServer::start(
-            &t,
-            Target::new(&topic).with_server("w1"),
-            vec![warren_endpoint("w1", tx)],
-        )
-        .unwrap();
-        warren_server.ready().await.unwrap();
+        let warren_server = warren_server(&t, &topic, tx).await;
         let mut py_server = python_server(&topic, "p1", serializer).await;
 
         let client = t.rpc_client(Target::new(&topic));

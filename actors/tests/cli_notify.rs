@@ -1,39 +1,18 @@
 //! `warren notify`, `listen` and `bench notify` as an operator runs them, against the
 //! real broker.
 
+mod common;
+
+use common::{URL, require_broker, unique, warren};
+
 use std::io::{BufRead, BufReader};
-use std::net::TcpStream;
 use std::process::{Child, ChildStdout, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
-const URL: &str = "pika://guest:guest@127.0.0.1:5672/";
 const WAIT: Duration = Duration::from_secs(20);
-
-fn warren() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_warren"))
-}
-
-fn require_broker() {
-    let addr = "127.0.0.1:5672".parse().expect("address");
-    assert!(
-        TcpStream::connect_timeout(&addr, Duration::from_secs(2)).is_ok(),
-        "this test needs RabbitMQ on 127.0.0.1:5672 (guest/guest): run `bash scripts/ensure-broker.sh`"
-    );
-}
-
-fn unique(prefix: &str) -> String {
-    format!(
-        "{prefix}-{}-{:x}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or(0)
-    )
-}
 
 /// A `warren listen` process that has reported it is consuming.
 fn listen(args: &[&str]) -> (Child, ChildStdout) {

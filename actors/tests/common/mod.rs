@@ -1,0 +1,36 @@
+//! Helpers for the CLI tests: the `warren` binary, the broker check, unique names.
+
+#![allow(dead_code)]
+
+use std::net::TcpStream;
+use std::process::Command;
+use std::time::Duration;
+
+/// The broker the CLI tests use.
+pub const URL: &str = "pika://guest:guest@127.0.0.1:5672/";
+
+/// The `warren` binary built for these tests.
+pub fn warren() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_warren"))
+}
+
+/// Fail the test loudly unless a broker accepts TCP connections on 127.0.0.1:5672.
+pub fn require_broker() {
+    let addr = "127.0.0.1:5672".parse().expect("address");
+    assert!(
+        TcpStream::connect_timeout(&addr, Duration::from_secs(2)).is_ok(),
+        "this test needs RabbitMQ on 127.0.0.1:5672 (guest/guest): run `bash scripts/ensure-broker.sh`"
+    );
+}
+
+/// A name no other test run uses: `prefix`, the process id and the clock's nanoseconds.
+pub fn unique(prefix: &str) -> String {
+    format!(
+        "{prefix}-{}-{:x}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0)
+    )
+}
