@@ -26,6 +26,11 @@ const AMQP_URI: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
 /// Notifications sent before measuring, on each side and row.
 const WARM_UP: usize = 200;
 const IN_FLIGHT: usize = 10;
+/// The publish-only rows: label and notifications in flight.
+const PUBLISH_ROWS: [(&str, usize); 2] = [
+    ("publish, sequential", 1),
+    ("publish, 10 in flight", IN_FLIGHT),
+];
 /// How long a listener may take to get the last notification.
 const DRAIN: Duration = Duration::from_secs(60);
 
@@ -80,14 +85,16 @@ fn main() {
         for _ in 0..WARM_UP {
             let _ = publish_only.publish(&payload).await;
         }
-        let (l, p) = (publish_only.clone(), payload.clone());
-        rows.push(
-            measure("lapin publish, 10 in flight", total, IN_FLIGHT, move |_| {
-                let (l, p) = (l.clone(), p.clone());
-                async move { l.publish(&p).await.is_ok() }
-            })
-            .await,
-        );
+        for (label, in_flight) in PUBLISH_ROWS {
+            let (l, p) = (publish_only.clone(), payload.clone());
+            rows.push(
+                measure(&format!("lapin {label}"), total, in_flight, move |_| {
+                    let (l, p) = (l.clone(), p.clone());
+                    async move { l.publish(&p).await.is_ok() }
+                })
+                .await,
+            );
+        }
         let _ = publish_only.delete(publish_only.queue()).await;
 
         let e2e = Arc::new(
@@ -154,19 +161,16 @@ fn main() {
         for _ in 0..WARM_UP {
             let _ = notifier.info(&ctx, "bench.event", &body).await;
         }
-        let (n, c, b) = (notifier.clone(), ctx.clone(), body.clone());
-        rows.push(
-            measure(
-                "warren publish, 10 in flight",
-                total,
-                IN_FLIGHT,
-                move |_| {
+        for (label, in_flight) in PUBLISH_ROWS {
+            let (n, c, b) = (notifier.clone(), ctx.clone(), body.clone());
+            rows.push(
+                measure(&format!("warren {label}"), total, in_flight, move |_| {
                     let (n, c, b) = (n.clone(), c.clone(), b.clone());
                     async move { n.info(&c, "bench.event", &b).await.is_ok() }
-                },
-            )
-            .await,
-        );
+                })
+                .await,
+            );
+        }
         let _ = e2e.delete(&format!("{pub_topic}.info")).await;
 
         let e2e_topic = format!("bench-warren-e2e-{pid}");
