@@ -25,7 +25,14 @@ if [[ -f "$venv/.warren-stamp" && "$(cat "$venv/.warren-stamp")" == "$want" ]]; 
     exit 0
 fi
 
-command -v "$python" >/dev/null || { echo "interop: $python not found; install Python 3.8+ with venv and pip" >&2; exit 1; }
+if ! "$python" -m venv --help >/dev/null 2>&1 && command -v apt-get >/dev/null && [[ $EUID -eq 0 ]]; then
+    echo "interop: installing Python's venv and pip with apt-get" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3 python3-venv python3-pip >&2 || true
+fi
+"$python" -m venv --help >/dev/null 2>&1 || {
+    echo "interop: '$python -m venv' does not work; install Python 3.8+ with venv and pip" >&2
+    exit 1
+}
 rm -rf "$venv"
 "$python" -m venv "$venv" >&2
 if ! "$venv/bin/pip" install --quiet --disable-pip-version-check --no-deps \
