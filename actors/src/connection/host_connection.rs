@@ -53,6 +53,9 @@ pub struct HostConnection {
     subscribers: Vec<Recipient<ConnectionStateChanged>>,
     parked: Vec<oneshot::Sender<Result<lapin::Channel, Error>>>,
     restarts: u64,
+    /// Why the last attempt or connection failed; cleared once connected. Kept across
+    /// restarts so callers waiting on a dead broker can be told why.
+    last_failure: Option<String>,
 }
 
 impl HostConnection {
@@ -73,6 +76,7 @@ impl HostConnection {
             subscribers: Vec::new(),
             parked: Vec::new(),
             restarts: 0,
+            last_failure: None,
         }
     }
 
@@ -153,6 +157,7 @@ impl HostConnection {
             index,
         };
         let host = self.hosts[index].to_string();
+        self.last_failure = None;
         tracing::info!(connection = %self.settings.connection_name, %host, "connected to RabbitMQ");
         self.publish_state(ConnectionState::Connected { host });
         for waiter in std::mem::take(&mut self.parked) {
@@ -166,6 +171,7 @@ impl HostConnection {
     /// The connection or the attempt failed: tell subscribers and restart.
     fn fail(&mut self, reason: String, ctx: &mut Context<Self>) {
         tracing::warn!(connection = %self.settings.connection_name, %reason, "RabbitMQ connection failed; reconnecting");
+        self.last_failure = Some(reason.clone());
         self.publish_state(ConnectionState::BackingOff { reason });
         ctx.stop();
     }
@@ -295,7 +301,10 @@ impl HostConnection {
                 attempt: self.attempt,
             },
             Link::Idle => ConnectionState::BackingOff {
-                reason: "waiting to reconnect".into(),
+                reason: self
+                    .last_failure
+                    .clone()
+                    .unwrap_or_else(|| "waiting to reconnect".into()),
             },
             Link::Closed => ConnectionState::Closed,
         }
@@ -343,6 +352,34 @@ impl Handler<ConnectionLost> for HostConnection {
             && !connection.status().connected()
         {
             self.fail("connection lost: opening a channel failed".to_owned(), ctx);
+        }
+    }
+}
+
+/// Why no connection is up, for callers that gave up waiting: `None` when connected.
+pub(crate) struct WhyUnavailable;
+
+impl Message for WhyUnavailable {
+    type Result = Option<String>;
+}
+
+impl Handler<WhyUnavailable> for HostConnection {
+    type Result = Option<String>;
+
+    fn handle(&mut self, _: WhyUnavailable, _ctx: &mut Context<Self>) -> Option<String> {
+        let last = self
+            .last_failure
+            .as_deref()
+            .map(|f| format!("; last failure: {f}"))
+            .unwrap_or_default();
+        match &self.link {
+            Link::Connected { .. } => None,
+            Link::Closed => Some("the transport is closed".to_owned()),
+            Link::Connecting { index } => Some(format!(
+                "still connecting to {} (attempt {}){last}",
+                self.hosts[*index], self.attempt
+            )),
+            Link::Idle => Some(format!("no broker host reachable{last}")),
         }
     }
 }

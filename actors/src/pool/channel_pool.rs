@@ -19,7 +19,7 @@ use tokio::sync::oneshot;
 
 use super::book::{Acquire, PoolBook, PoolLimits};
 use crate::Error;
-use crate::connection::{HostConnection, OpenChannel};
+use crate::connection::{HostConnection, OpenChannel, unavailable_or};
 
 /// A channel lent by the pool; give it back with [`ReleaseChannel`].
 #[derive(Debug)]
@@ -171,14 +171,18 @@ impl Handler<AcquireChannel> for ChannelPool {
         self.waiters.push_back(Waiter { reply });
         self.serve(ctx);
         let timeout = msg.timeout;
+        let connection = self.connection.clone();
         Box::pin(async move {
             match tokio::time::timeout(timeout, rx).await {
                 Ok(Ok(result)) => result,
                 Ok(Err(_)) => Err(Error::Shutdown),
-                Err(_) => Err(Error::Timeout {
-                    waiting_for: "a publisher channel from the pool (pool_timeout)",
-                    after: timeout,
-                }),
+                Err(_) => {
+                    let waited = Error::Timeout {
+                        waiting_for: "a publisher channel from the pool (pool_timeout)",
+                        after: timeout,
+                    };
+                    Err(unavailable_or(&connection, waited).await)
+                }
             }
         })
     }

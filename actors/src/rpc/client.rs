@@ -18,6 +18,7 @@ use warren_core::{
 
 use super::reply_waiter::{ExpectReply, ForgetReply};
 use crate::Error;
+use crate::connection::unavailable_or;
 use crate::declare::declare_rpc_exchange;
 use crate::outgoing;
 use crate::publish::{Outgoing, RetryOn, Send};
@@ -145,10 +146,11 @@ async fn call(shared: Shared, msg: Call) -> Result<Value, Error> {
         Ok(Err(_)) => return Err(Error::Shutdown),
         Err(_) => {
             waiter.do_send(ForgetReply { correlation_id });
-            return Err(Error::Timeout {
-                waiting_for: "the reply queue to be ready (is the broker reachable?)",
+            let waited = Error::Timeout {
+                waiting_for: "the reply queue to be ready",
                 after: timeout,
-            });
+            };
+            return Err(unavailable_or(&shared.connection, waited).await);
         }
     };
     let outgoing = Outgoing {
