@@ -193,6 +193,17 @@ fn listen_without_count_stops_gracefully_on_sigterm() {
 }
 
 #[test]
+fn listen_sent_sigterm_as_soon_as_it_is_ready_exits_0() {
+    require_broker();
+    let topic = unique("cli-listen-term-early");
+    let listener = Listener::start(&["--topic", &topic, "--priority", "info"]);
+    listener.signal("-TERM");
+    let (status, lines) = listener.exit();
+    assert_eq!(status.code(), Some(0), "{status:?}");
+    assert!(lines.is_empty(), "{lines:?}");
+}
+
+#[test]
 fn pool_members_share_a_topics_notifications() {
     require_broker();
     let topic = unique("cli-listen-pool");
