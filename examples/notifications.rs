@@ -13,8 +13,9 @@
 //! Both services run in one process here for the demo; over RabbitMQ they could as well
 //! be separate processes, or Python services. Like any oslo listener queue, the two pool
 //! queues (`example-notifications-<pid>-billing` and `-audit`) stay on the broker after
-//! the demo (`rabbitmqctl delete_queue NAME` removes them). Run it against a local
-//! broker:
+//! the demo (`rabbitmqctl delete_queue NAME` removes them). It ends by itself once both
+//! pools have every notification, or with an error when no broker answers within 10 s.
+//! Run it against a local broker:
 //!
 //! ```sh
 //! cargo run --example notifications
@@ -113,8 +114,9 @@ impl Handler<NotificationReceived> for BillingWorker {
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let url = std::env::var("WARREN_URL")
         .unwrap_or_else(|_| "pika://guest:guest@127.0.0.1:5672/".to_owned());
+    let url: warren::TransportUrl = url.parse()?;
     let config = warren::Config::builder()
-        .transport_url(url.parse()?)
+        .transport_url(url.clone())
         .build()?;
     let transport = Transport::builder(config)
         .connection_name("warren-example-notifications")
@@ -150,9 +152,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         vec![audit],
         ListenerOptions::default().pool(format!("{topic}-audit")),
     )?);
-    for l in &listeners {
-        l.ready().await?;
-    }
+    // The transport keeps reconnecting while the broker is away; the demo gives up.
+    let wait = Duration::from_secs(10);
+    let all_ready = async {
+        for l in &listeners {
+            l.ready().await?;
+        }
+        Ok::<_, Error>(())
+    };
+    tokio::time::timeout(wait, all_ready).await.map_err(|_| {
+        format!("no RabbitMQ answered at {url} within {wait:?}; start one or set WARREN_URL")
+    })??;
 
     // The emitting service.
     let compute = Compute {
@@ -174,7 +184,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // Wait for both pools to get everything.
     let mut per_worker = std::collections::BTreeMap::new();
-    let wait = Duration::from_secs(10);
     for _ in 0..2 * INSTANCES {
         let (worker, _) = tokio::time::timeout(wait, seen_rx.recv())
             .await

@@ -6,39 +6,93 @@ mod common;
 use common::{URL, require_broker, unique, warren};
 
 use std::io::{BufRead, BufReader};
-use std::process::{Child, ChildStdout, Command, Stdio};
-use std::sync::mpsc;
+use std::process::{Command, ExitStatus, Output, Stdio};
+use std::sync::mpsc::{self, Receiver};
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
 const WAIT: Duration = Duration::from_secs(20);
 
-/// A `warren listen` process that has reported it is consuming.
-fn listen(args: &[&str]) -> (Child, ChildStdout) {
-    let mut child = warren()
-        .args(["listen", "--transport-url", URL])
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start warren listen");
-    let stderr = child.stderr.take().expect("stderr");
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if line.contains("listening on topic") {
-                let _ = tx.send(());
-            }
-        }
-    });
-    rx.recv_timeout(WAIT)
-        .expect("warren listen did not report it was listening within 20 s");
-    let stdout = child.stdout.take().expect("stdout");
-    (child, stdout)
+/// A running `warren listen` that has reported it is consuming. Its stdout lines, and
+/// finally its exit status, arrive on channels, so a test waits on events, not clocks.
+struct Listener {
+    pid: u32,
+    lines: Receiver<Value>,
+    exit: Receiver<ExitStatus>,
 }
 
-fn notify(args: &[&str]) -> std::process::Output {
+impl Listener {
+    fn start(args: &[&str]) -> Self {
+        let mut child = warren()
+            .args(["listen", "--transport-url", URL])
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start warren listen");
+        let pid = child.id();
+        let (stdout, stderr) = (child.stdout.take(), child.stderr.take());
+        let (ready_tx, ready_rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr.expect("stderr"))
+                .lines()
+                .map_while(Result::ok)
+            {
+                if line.contains("listening on topic") {
+                    let _ = ready_tx.send(());
+                }
+            }
+        });
+        let (line_tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout.expect("stdout"))
+                .lines()
+                .map_while(Result::ok)
+            {
+                let value = serde_json::from_str(&line)
+                    .unwrap_or_else(|e| json!({ "not JSON": line, "error": e.to_string() }));
+                let _ = line_tx.send(value);
+            }
+        });
+        let (exit_tx, exit) = mpsc::channel();
+        std::thread::spawn(move || {
+            if let Ok(status) = child.wait() {
+                let _ = exit_tx.send(status);
+            }
+        });
+        let listener = Listener { pid, lines, exit };
+        if ready_rx.recv_timeout(WAIT).is_err() {
+            listener.signal("-KILL");
+            panic!("warren listen did not report it was listening within {WAIT:?}");
+        }
+        listener
+    }
+
+    fn signal(&self, signal: &str) {
+        let _ = Command::new("kill")
+            .args([signal, &self.pid.to_string()])
+            .status();
+    }
+
+    /// The next JSON line printed.
+    fn line(&self) -> Value {
+        self.lines
+            .recv_timeout(WAIT)
+            .expect("warren listen printed no notification within 20 s")
+    }
+
+    /// Wait for the process to exit; then every line it printed.
+    fn exit(self) -> (ExitStatus, Vec<Value>) {
+        let status = self.exit.recv_timeout(WAIT).unwrap_or_else(|_| {
+            self.signal("-KILL");
+            panic!("warren listen did not exit within {WAIT:?}")
+        });
+        (status, self.lines.iter().collect())
+    }
+}
+
+fn notify(args: &[&str]) -> Output {
     warren()
         .args(["notify", "--transport-url", URL])
         .args(args)
@@ -46,18 +100,21 @@ fn notify(args: &[&str]) -> std::process::Output {
         .expect("run warren notify")
 }
 
-/// Wait for a process to exit, killing it after `WAIT`.
-fn wait_exit(child: &mut Child) -> std::process::ExitStatus {
-    let deadline = std::time::Instant::now() + WAIT;
-    loop {
-        if let Some(status) = child.try_wait().expect("poll child") {
-            return status;
-        }
-        if std::time::Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("the process did not exit within {WAIT:?}");
-        }
-        std::thread::park_timeout(Duration::from_millis(50));
+fn assert_success(out: &Output) {
+    assert!(
+        out.status.success(),
+        "status {:?}, stderr: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Best-effort removal of the queues a test leaves on the shared broker.
+fn delete_queues(names: &[String]) {
+    for name in names {
+        let _ = Command::new("rabbitmqctl")
+            .args(["-q", "delete_queue", name])
+            .output();
     }
 }
 
@@ -65,8 +122,8 @@ fn wait_exit(child: &mut Child) -> std::process::ExitStatus {
 fn listen_prints_what_notify_sent_and_exits_after_count() {
     require_broker();
     let topic = unique("cli-notify");
-    let (mut listener, stdout) = listen(&["--topic", &topic, "--count", "2"]);
-    let first = notify(&[
+    let listener = Listener::start(&["--topic", &topic, "--count", "2"]);
+    assert_success(&notify(&[
         "--topic",
         &topic,
         "--priority",
@@ -79,9 +136,8 @@ fn listen_prints_what_notify_sent_and_exits_after_count() {
         "compute.host1",
         "--context",
         r#"{"user": "u1"}"#,
-    ]);
-    assert!(first.status.success(), "{first:?}");
-    let second = notify(&[
+    ]));
+    assert_success(&notify(&[
         "--topic",
         &topic,
         "--priority",
@@ -90,13 +146,9 @@ fn listen_prints_what_notify_sent_and_exits_after_count() {
         "volume.attach",
         "--payload",
         "42",
-    ]);
-    assert!(second.status.success(), "{second:?}");
-    assert!(wait_exit(&mut listener).success());
-    let mut lines: Vec<Value> = BufReader::new(stdout)
-        .lines()
-        .map(|l| serde_json::from_str(&l.unwrap()).expect("a JSON line"))
-        .collect();
+    ]));
+    let (status, mut lines) = listener.exit();
+    assert!(status.success(), "{status:?}");
     assert_eq!(lines.len(), 2, "{lines:?}");
     lines.sort_by_key(|l| l["event_type"].as_str().map(str::to_owned));
     for l in &lines {
@@ -108,7 +160,7 @@ fn listen_prints_what_notify_sent_and_exits_after_count() {
     }
     let strip = |l: &Value| {
         let mut l = l.clone();
-        let o = l.as_object_mut().unwrap();
+        let o = l.as_object_mut().expect("a JSON object per line");
         o.remove("message_id");
         o.remove("timestamp");
         l
@@ -128,6 +180,58 @@ fn listen_prints_what_notify_sent_and_exits_after_count() {
 }
 
 #[test]
+fn listen_without_count_stops_gracefully_on_sigterm() {
+    require_broker();
+    let topic = unique("cli-listen-term");
+    let listener = Listener::start(&["--topic", &topic, "--priority", "info"]);
+    assert_success(&notify(&["--topic", &topic, "--event-type", "before.term"]));
+    assert_eq!(listener.line()["event_type"], json!("before.term"));
+    listener.signal("-TERM");
+    let (status, rest) = listener.exit();
+    assert_eq!(status.code(), Some(0), "{status:?}");
+    assert!(rest.is_empty(), "{rest:?}");
+}
+
+#[test]
+fn listen_sent_sigterm_as_soon_as_it_is_ready_exits_0() {
+    require_broker();
+    let topic = unique("cli-listen-term-early");
+    let listener = Listener::start(&["--topic", &topic, "--priority", "info"]);
+    listener.signal("-TERM");
+    let (status, lines) = listener.exit();
+    assert_eq!(status.code(), Some(0), "{status:?}");
+    assert!(lines.is_empty(), "{lines:?}");
+}
+
+#[test]
+fn pool_members_share_a_topics_notifications() {
+    require_broker();
+    let topic = unique("cli-listen-pool");
+    let pool = format!("{topic}-pool");
+    let args = ["--topic", &topic, "--pool", &pool, "--count", "1"];
+    let (a, b) = (Listener::start(&args), Listener::start(&args));
+    for event in ["first", "second"] {
+        assert_success(&notify(&["--topic", &topic, "--event-type", event]));
+    }
+    // Each member prints one and exits; one taken past its count goes back to the pool.
+    let (status_a, lines_a) = a.exit();
+    let (status_b, lines_b) = b.exit();
+    assert!(status_a.success() && status_b.success());
+    assert_eq!(
+        (lines_a.len(), lines_b.len()),
+        (1, 1),
+        "{lines_a:?} {lines_b:?}"
+    );
+    let mut events = vec![
+        lines_a[0]["event_type"].clone(),
+        lines_b[0]["event_type"].clone(),
+    ];
+    events.sort_by_key(Value::to_string);
+    assert_eq!(events, [json!("first"), json!("second")]);
+    delete_queues(&[pool]);
+}
+
+#[test]
 fn bad_notify_input_exits_with_2_and_says_why() {
     let bad_priority = notify(&["--topic", "t", "--priority", "loud", "--event-type", "e"]);
     assert_eq!(bad_priority.status.code(), Some(2));
@@ -141,6 +245,52 @@ fn bad_notify_input_exits_with_2_and_says_why() {
     let bad_context = notify(&["--topic", "t", "--event-type", "e", "--context", "[1]"]);
     assert_eq!(bad_context.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad_context.stderr).contains("--context"));
+
+    let bad_url = warren()
+        .args([
+            "notify",
+            "--transport-url",
+            "amqp://h/",
+            "--event-type",
+            "e",
+        ])
+        .output()
+        .expect("run warren notify");
+    assert_eq!(bad_url.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad_url.stderr).contains("--transport-url"));
+
+    let listen_priority = warren()
+        .args(["listen", "--transport-url", URL, "--priority", "loud"])
+        .output()
+        .expect("run warren listen");
+    assert_eq!(listen_priority.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&listen_priority.stderr).contains("--priority"));
+}
+
+#[test]
+fn notify_to_an_unreachable_broker_exits_with_1_and_the_error() {
+    let out = warren()
+        .args([
+            "notify",
+            "--transport-url",
+            "pika://guest:guest@127.0.0.1:1/",
+            "--topic",
+            "t",
+            "--event-type",
+            "e",
+            "--timeout",
+            "1",
+        ])
+        .env("WARREN_LOG", "off")
+        .output()
+        .expect("run warren notify");
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("timed out") && err.contains("confirm"),
+        "{err}"
+    );
+    assert!(!err.contains("guest:guest"), "{err}");
 }
 
 #[test]
@@ -159,16 +309,28 @@ fn bench_notify_reports_every_notification_confirmed() {
             "200",
             "--concurrency",
             "10",
+            "--priority",
+            "warn",
         ])
         .output()
         .expect("run warren bench notify");
-    assert!(out.status.success(), "{out:?}");
+    assert_success(&out);
     let summary: Value = serde_json::from_slice(&out.stdout).expect("a JSON summary");
     assert_eq!(summary["kind"], json!("notify"));
+    assert_eq!(summary["sent"], json!(200));
     assert_eq!(summary["confirmed"], json!(200));
     assert_eq!(summary["errors"], json!(0));
     assert!(summary["per_second"].as_f64().is_some_and(|r| r > 0.0));
-    let _ = Command::new("rabbitmqctl")
-        .args(["-q", "delete_queue", &format!("{topic}.info")])
-        .output();
+    // Nobody listened: store and forward kept all of them in the `warn` queue.
+    let queue = format!("{topic}.warn");
+    let listed = Command::new("rabbitmqctl")
+        .args(["-q", "list_queues", "name", "messages"])
+        .output()
+        .expect("run rabbitmqctl");
+    let listed = String::from_utf8_lossy(&listed.stdout);
+    assert!(
+        listed.lines().any(|l| l == format!("{queue}\t200")),
+        "no `{queue}` with 200 messages in:\n{listed}"
+    );
+    delete_queues(&[queue]);
 }

@@ -1,8 +1,8 @@
 //! `warren bench call|cast|notify`: a load generator in the spirit of oslo.messaging's
 //! `simulator.py`. Sends `--count` requests to the `echo` method of a running server
-//! (`warren serve`, or any service with an `echo(value)` method), or `--count` `info`
-//! notifications to the topic, `--concurrency` at a time, and prints one JSON object:
-//! rate, p50 and p99 latency, confirmed, errors.
+//! (`warren serve`, or any service with an `echo(value)` method), or `--count`
+//! notifications (`--priority`, default `info`) to the topic, `--concurrency` at a
+//! time, and prints one JSON object: sent, confirmed, errors, rate, p50 and p99 latency.
 
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -11,7 +11,7 @@ use clap::{Args, ValueEnum};
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
 use serde_json::{Value, json};
-use warren::Context;
+use warren::{Context, Priority};
 
 use crate::EXIT_INVALID_INPUT;
 use crate::connect_args::ConnectArgs;
@@ -24,7 +24,7 @@ pub enum BenchKind {
     Call,
     /// Casts, each waiting for the broker's confirm.
     Cast,
-    /// `info` notifications to the topic, each waiting for the broker's confirm.
+    /// Notifications to the topic, each waiting for the broker's confirm.
     Notify,
 }
 
@@ -46,6 +46,9 @@ pub struct BenchArgs {
     /// Size of the echoed string argument, in bytes.
     #[arg(long, default_value_t = 100)]
     payload_bytes: usize,
+    /// The priority of the notifications (`notify` only).
+    #[arg(long, default_value = "info")]
+    priority: String,
 }
 
 /// Run the load and print the summary.
@@ -54,6 +57,13 @@ pub fn run(args: &BenchArgs) -> ExitCode {
         eprintln!("warren bench: --count and --concurrency must be at least 1");
         return ExitCode::from(EXIT_INVALID_INPUT);
     }
+    let priority: Priority = match args.priority.parse() {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("warren bench: --priority: {e}");
+            return ExitCode::from(EXIT_INVALID_INPUT);
+        }
+    };
     actix::System::new().block_on(async {
         let transport = match args.connect.transport("bench") {
             Ok(t) => t,
@@ -90,7 +100,11 @@ pub fn run(args: &BenchArgs) -> ExitCode {
                             .await
                             .map(drop),
                         BenchKind::Cast => client.cast(&context, "echo", &kwargs).await,
-                        BenchKind::Notify => notifier.info(&context, "warren.bench", &kwargs).await,
+                        BenchKind::Notify => {
+                            notifier
+                                .notify(priority, &context, "warren.bench", &kwargs)
+                                .await
+                        }
                     };
                     (outcome, t.elapsed())
                 });
@@ -125,6 +139,7 @@ pub fn run(args: &BenchArgs) -> ExitCode {
             "per_second": args.count as f64 / elapsed.as_secs_f64(),
             "p50_ms": pct(0.50),
             "p99_ms": pct(0.99),
+            "sent": sent,
             "confirmed": args.count - errors,
             "errors": errors,
             "first_error": first_error,

@@ -161,6 +161,10 @@ pub fn run(args: &ListenArgs) -> ExitCode {
                     return ExitCode::from(EXIT_INVALID_INPUT);
                 }
             };
+        // One signal future for the whole run: its handlers are installed on the first
+        // poll, before the ready line, so a signal sent right after that line is seen.
+        let terminated = terminated();
+        tokio::pin!(terminated);
         tokio::select! {
             ready = listener.ready() => {
                 if let Err(e) = ready {
@@ -168,7 +172,7 @@ pub fn run(args: &ListenArgs) -> ExitCode {
                     return ExitCode::FAILURE;
                 }
             }
-            _ = terminated() => {
+            _ = &mut terminated => {
                 transport.close().await;
                 return ExitCode::SUCCESS;
             }
@@ -184,7 +188,7 @@ pub fn run(args: &ListenArgs) -> ExitCode {
         );
         tokio::select! {
             _ = done.notified() => {}
-            _ = terminated() => {}
+            _ = &mut terminated => {}
         }
         listener.stop().await;
         transport.close().await;

@@ -1,14 +1,16 @@
 //! `warren notify`: send one notification from the command line.
 //!
 //! Returns once the broker has stored the notification (exit 0). A notification that
-//! cannot be delivered goes to stderr with exit status 1; invalid input (URL, file,
-//! priority, `--payload`, `--context`) exits with 2.
+//! cannot be delivered, or is not confirmed within `--timeout` (an unreachable broker),
+//! goes to stderr with exit status 1; invalid input (URL, file, priority, `--payload`,
+//! `--context`, `--timeout`) exits with 2.
 
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::Args;
 use serde_json::Value;
-use warren::{Context, Priority};
+use warren::{Context, Error, Priority};
 
 use crate::EXIT_INVALID_INPUT;
 use crate::call_cmd::json_object;
@@ -40,6 +42,10 @@ pub struct NotifyArgs {
     /// An exchange other than default_notification_exchange.
     #[arg(long)]
     exchange: Option<String>,
+    /// Seconds to wait for the broker's confirm, reconnects included; the notifier
+    /// itself retries until the notification is stored.
+    #[arg(long, value_name = "SECS", default_value_t = 30.0)]
+    timeout: f64,
 }
 
 /// Run `warren notify`.
@@ -52,9 +58,11 @@ pub fn run(args: &NotifyArgs) -> ExitCode {
         let payload: Value = serde_json::from_str(&args.payload)
             .map_err(|e| format!("--payload is not valid JSON: {e}"))?;
         let context = Context::from_map(json_object("--context", &args.context)?);
-        Ok::<_, String>((priority, payload, context))
+        let timeout =
+            Duration::try_from_secs_f64(args.timeout).map_err(|e| format!("--timeout: {e}"))?;
+        Ok::<_, String>((priority, payload, context, timeout))
     })();
-    let (priority, payload, context) = match prepared {
+    let (priority, payload, context, timeout) = match prepared {
         Ok(p) => p,
         Err(e) => {
             eprintln!("warren notify: {e}");
@@ -76,9 +84,14 @@ pub fn run(args: &NotifyArgs) -> ExitCode {
         if let Some(exchange) = &args.exchange {
             notifier = notifier.with_exchange(exchange);
         }
-        let result = notifier
-            .notify(priority, &context, &args.event_type, &payload)
-            .await;
+        let sending = notifier.notify(priority, &context, &args.event_type, &payload);
+        // Without a bound, a notification to an unreachable broker waits for it forever.
+        let result = tokio::time::timeout(timeout, sending)
+            .await
+            .unwrap_or(Err(Error::Timeout {
+                waiting_for: "the broker's confirm of the notification",
+                after: timeout,
+            }));
         transport.close().await;
         match result {
             Ok(()) => ExitCode::SUCCESS,
