@@ -108,6 +108,10 @@ pub fn run(args: &ServeArgs) -> ExitCode {
                 return ExitCode::from(EXIT_INVALID_INPUT);
             }
         };
+        // One Ctrl-C future for the whole run: its handler is installed on the first
+        // poll, before the ready line, so an interrupt sent right after it is seen.
+        let interrupted = tokio::signal::ctrl_c();
+        tokio::pin!(interrupted);
         tokio::select! {
             ready = server.ready() => {
                 if let Err(e) = ready {
@@ -115,7 +119,7 @@ pub fn run(args: &ServeArgs) -> ExitCode {
                     return ExitCode::FAILURE;
                 }
             }
-            _ = tokio::signal::ctrl_c() => {
+            _ = &mut interrupted => {
                 transport.close().await;
                 return ExitCode::SUCCESS;
             }
@@ -124,7 +128,7 @@ pub fn run(args: &ServeArgs) -> ExitCode {
             "warren serve: serving topic {:?} as server {:?}; Ctrl-C stops",
             args.topic, args.server
         );
-        let _ = tokio::signal::ctrl_c().await;
+        let _ = interrupted.await;
         server.stop().await;
         transport.close().await;
         ExitCode::SUCCESS
