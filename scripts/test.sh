@@ -4,7 +4,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
+bash scripts/sweep-test-queues.sh
 cargo test --workspace
+bash scripts/sweep-test-queues.sh
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
 if cargo tree -p warren-core -e normal | grep -E 'actix|lapin|tokio'; then
   echo "warren-core must not depend on actix, lapin or tokio" >&2

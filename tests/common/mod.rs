@@ -31,7 +31,12 @@ pub fn require_broker() {
     }
 }
 
-/// A name no other test (or test run) uses: `prefix` plus the process id and a counter.
+/// Marks every broker object the tests name, so `scripts/sweep-test-queues.sh` can
+/// remove what earlier runs left behind (notification queues never expire).
+pub const TEST_MARK: &str = "wtest-";
+
+/// A name no other test (or test run) uses: [`TEST_MARK`], `prefix`, the process id and
+/// a counter.
 pub fn unique(prefix: &str) -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
@@ -39,7 +44,7 @@ pub fn unique(prefix: &str) -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.subsec_nanos())
         .unwrap_or(0);
-    format!("{prefix}-{}-{n}-{nanos:x}", std::process::id())
+    format!("{TEST_MARK}{prefix}-{}-{n}-{nanos:x}", std::process::id())
 }
 
 /// Run `rabbitmqctl -q ARGS` and return its standard output; panics with its stderr.

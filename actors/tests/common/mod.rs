@@ -23,10 +23,11 @@ pub fn require_broker() {
     );
 }
 
-/// A name no other test run uses: `prefix`, the process id and the clock's nanoseconds.
+/// A name no other test run uses: the test mark (see `scripts/sweep-test-queues.sh`),
+/// `prefix`, the process id and the clock's nanoseconds.
 pub fn unique(prefix: &str) -> String {
     format!(
-        "{prefix}-{}-{:x}",
+        "wtest-{prefix}-{}-{:x}",
         std::process::id(),
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
