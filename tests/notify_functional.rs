@@ -110,22 +110,41 @@ async fn two_listeners_on_one_topic_share_the_notifications() {
             .await
             .unwrap();
     }
-    // Stopping settles everything in progress; then the two halves are complete.
     let mut seen = BTreeSet::new();
     let (mut first, mut second) = (0, 0);
     while seen.len() < N {
-        tokio::select! {
-            Some(n) = rx1.recv() => { first += 1; assert!(seen.insert(n.payload.to_string()), "duplicate"); }
-            Some(n) = rx2.recv() => { second += 1; assert!(seen.insert(n.payload.to_string()), "duplicate"); }
-            _ = tokio::time::sleep(WAIT) => panic!("only {} of {N} arrived", seen.len()),
-        }
+        let next = async {
+            tokio::select! {
+                Some(n) = rx1.recv() => (1, n),
+                Some(n) = rx2.recv() => (2, n),
+            }
+        };
+        let (listener, n) = tokio::time::timeout(WAIT, next)
+            .await
+            .unwrap_or_else(|_| panic!("only {} of {N} arrived", seen.len()));
+        *if listener == 1 {
+            &mut first
+        } else {
+            &mut second
+        } += 1;
+        assert!(
+            seen.insert(n.payload.to_string()),
+            "duplicate {}",
+            n.payload
+        );
     }
+    // Stopping settles every delivery in progress: anything more would be a duplicate.
+    l1.stop().await;
+    l2.stop().await;
+    assert!(
+        rx1.try_recv().is_err() && rx2.try_recv().is_err(),
+        "no duplicates"
+    );
+    assert_eq!(first + second, N);
     assert!(
         first > 0 && second > 0,
         "both listeners get some: {first} and {second}"
     );
-    l1.stop().await;
-    l2.stop().await;
 }
 
 #[actix_rt::test]
