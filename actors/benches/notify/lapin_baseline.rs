@@ -2,9 +2,10 @@
 //!
 //! Same broker objects and properties as warren (a direct auto-delete exchange, the
 //! queue `<topic>.info` with no arguments, confirmed mandatory publishes of the JSON
-//! envelope with `delivery_mode` 1, a consumer with manual acks that decodes each body),
-//! with none of warren's layers: no actors, no pool, no retries. One publisher channel
-//! with pipelined confirms and one consumer connection, as two services would have.
+//! envelope with `delivery_mode` 1 and a new `message_id` property, a consumer with
+//! manual acks that decodes each body), with none of warren's layers: no actors, no
+//! pool, no retries. One publisher channel with pipelined confirms and one consumer
+//! connection, as two services would have.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -65,6 +66,7 @@ fn properties() -> BasicProperties {
     BasicProperties::default()
         .with_content_type("application/json".into())
         .with_headers(headers)
+        .with_message_id(uuid::Uuid::new_v4().simple().to_string().into())
         .with_delivery_mode(1)
 }
 
