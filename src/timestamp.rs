@@ -1,6 +1,8 @@
 //! Notification timestamps in Python's `str(datetime)` form.
 
-use chrono::NaiveDateTime;
+use std::fmt::Write;
+
+use chrono::{Datelike, NaiveDateTime, Timelike};
 
 use crate::wire_error::WireError;
 
@@ -20,6 +22,24 @@ use crate::wire_error::WireError;
 /// assert_eq!(format_timestamp(t), "2026-11-24 18:20:47");
 /// ```
 pub fn format_timestamp(time: NaiveDateTime) -> String {
+    // Every notification is stamped: write the fields directly for the years Python
+    // knows and outside leap seconds, instead of interpreting a format string each time.
+    let nanos = time.and_utc().timestamp_subsec_nanos();
+    if (1..=9999).contains(&time.year()) && nanos < 1_000_000_000 {
+        let mut out = format!(
+            "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+            time.year(),
+            time.month(),
+            time.day(),
+            time.hour(),
+            time.minute(),
+            time.second()
+        );
+        if nanos >= 1000 {
+            let _ = write!(out, ".{:06}", nanos / 1000);
+        }
+        return out;
+    }
     let seconds = time.format("%Y-%m-%d %H:%M:%S");
     // A leap second carries 1e9 extra nanoseconds; Python would show 59.999999.
     let micros = (time.and_utc().timestamp_subsec_nanos() / 1000).min(999_999);
@@ -73,6 +93,32 @@ mod tests {
         assert_eq!(format_timestamp(at(500_000)), "2026-01-02 03:04:05.500000");
         let nanos = chrono::Timelike::with_nanosecond(&at(0), 999).unwrap();
         assert_eq!(format_timestamp(nanos), "2026-01-02 03:04:05");
+    }
+
+    #[test]
+    fn direct_fields_match_chrono_formatting() {
+        let chrono_way = |t: NaiveDateTime| {
+            let micros = (t.and_utc().timestamp_subsec_nanos() / 1000).min(999_999);
+            let seconds = t.format("%Y-%m-%d %H:%M:%S");
+            if micros == 0 {
+                seconds.to_string()
+            } else {
+                format!("{seconds}.{micros:06}")
+            }
+        };
+        let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        let times = [
+            day(1, 1, 1).and_hms_nano_opt(0, 0, 0, 0),
+            day(9999, 12, 31).and_hms_nano_opt(23, 59, 59, 999_999_999),
+            day(2026, 11, 24).and_hms_nano_opt(18, 20, 47, 596_592_001),
+            day(2026, 6, 30).and_hms_nano_opt(23, 59, 59, 1_500_000_000),
+            day(10_000, 1, 1).and_hms_nano_opt(0, 0, 0, 1000),
+            day(0, 1, 1).and_hms_nano_opt(0, 0, 0, 0),
+            day(-5, 1, 1).and_hms_nano_opt(1, 2, 3, 4000),
+        ];
+        for t in times.into_iter().map(Option::unwrap) {
+            assert_eq!(format_timestamp(t), chrono_way(t), "{t:?}");
+        }
     }
 
     #[test]

@@ -58,10 +58,13 @@ impl PublishFailure {
     }
 }
 
-/// Publish `msg` on `channel` and wait for the broker's confirm.
+/// Publish `msg` with `properties` (this attempt's, in place of `msg.properties`) on
+/// `channel` and wait for the broker's confirm. Taking the properties apart spares
+/// copying the body on every attempt.
 pub(crate) async fn publish_confirmed(
     channel: &lapin::Channel,
     msg: &Outgoing,
+    properties: BasicProperties,
 ) -> Result<(), PublishFailure> {
     let options = BasicPublishOptions {
         mandatory: msg.mandatory,
@@ -73,7 +76,7 @@ pub(crate) async fn publish_confirmed(
             msg.routing_key.as_str().into(),
             options,
             &msg.body,
-            msg.properties.clone(),
+            properties,
         )
         .await
         .map_err(|e| PublishFailure::Connection(Error::from_lapin("basic.publish", &e)))?;
@@ -165,16 +168,15 @@ impl Send<'_> {
                 .map_err(|_| Error::Shutdown)?;
             let failure = match lease {
                 Ok(lease) => {
-                    let mut this_try = msg.clone();
+                    let mut properties = msg.properties.clone();
                     if self.expire_with_deadline
                         && let Some(deadline) = self.deadline
                     {
                         let left = deadline.saturating_duration_since(Instant::now());
-                        this_try.properties = this_try
-                            .properties
-                            .with_expiration(left.as_millis().to_string().into());
+                        properties =
+                            properties.with_expiration(left.as_millis().to_string().into());
                     }
-                    let result = publish_confirmed(&lease.channel, &this_try).await;
+                    let result = publish_confirmed(&lease.channel, msg, properties).await;
                     let healthy = match &result {
                         Ok(()) => true,
                         Err(f) => f.channel_survives(),

@@ -2,9 +2,11 @@
 //!
 //! Same broker objects and properties as warren (a direct auto-delete exchange, the
 //! queue `<topic>.info` with no arguments, confirmed mandatory publishes of the JSON
-//! envelope with `delivery_mode` 1, a consumer with manual acks that decodes each body),
-//! with none of warren's layers: no actors, no pool, no retries. One publisher channel
-//! with pipelined confirms and one consumer connection, as two services would have.
+//! envelope with `delivery_mode` 1 and a new `message_id` property; when persistent,
+//! `delivery_mode` 2 to a durable exchange and queue; a consumer with manual acks that
+//! decodes each body), with none of warren's layers: no actors, no pool, no retries.
+//! One publisher channel with pipelined confirms and one consumer connection, as two
+//! services would have.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -22,12 +24,13 @@ use tokio::sync::Notify;
 
 /// A raw-lapin notifier and listener on one topic.
 pub struct LapinNotify {
-    _publisher_connection: Connection,
+    publisher_connection: Connection,
     consumer_connection: Connection,
     handle: tokio::runtime::Handle,
     publisher: Channel,
     exchange: String,
     queue: String,
+    persistent: bool,
 }
 
 /// Counts received notifications and wakes a waiter at a target.
@@ -59,22 +62,26 @@ impl Received {
     }
 }
 
-fn properties() -> BasicProperties {
+/// `delivery_mode` 2 when `persistent`, as with `notification_persistence`.
+fn properties(persistent: bool) -> BasicProperties {
     let mut headers = FieldTable::default();
     headers.insert("version".into(), AMQPValue::LongString("1.0".into()));
     BasicProperties::default()
         .with_content_type("application/json".into())
         .with_headers(headers)
-        .with_delivery_mode(1)
+        .with_message_id(uuid::Uuid::new_v4().simple().to_string().into())
+        .with_delivery_mode(if persistent { 2 } else { 1 })
 }
 
 impl LapinNotify {
-    /// Connect and declare the exchange and `<topic>.info`, bound with that key.
+    /// Connect and declare the exchange and `<topic>.info`, bound with that key; both
+    /// durable and the messages persistent when `persistent`.
     pub async fn start(
         uri: &str,
         handle: tokio::runtime::Handle,
         exchange: &str,
         topic: &str,
+        persistent: bool,
     ) -> lapin::Result<Self> {
         let connect = |name: &'static str| {
             Connection::connect_with_runtime(
@@ -92,6 +99,7 @@ impl LapinNotify {
                 exchange.into(),
                 ExchangeKind::Direct,
                 ExchangeDeclareOptions {
+                    durable: persistent,
                     auto_delete: true,
                     ..Default::default()
                 },
@@ -101,7 +109,10 @@ impl LapinNotify {
         publisher
             .queue_declare(
                 queue.as_str().into(),
-                QueueDeclareOptions::default(),
+                QueueDeclareOptions {
+                    durable: persistent,
+                    ..Default::default()
+                },
                 FieldTable::default(),
             )
             .await?;
@@ -118,12 +129,13 @@ impl LapinNotify {
             .confirm_select(ConfirmSelectOptions::default())
             .await?;
         Ok(Self {
-            _publisher_connection: publisher_connection,
+            publisher_connection,
             consumer_connection,
             handle,
             publisher,
             exchange: exchange.to_owned(),
             queue,
+            persistent,
         })
     }
 
@@ -155,7 +167,7 @@ impl LapinNotify {
                     immediate: false,
                 },
                 &Self::body(payload),
-                properties(),
+                properties(self.persistent),
             )
             .await
             .map_err(|e| e.to_string())?;
@@ -197,6 +209,13 @@ impl LapinNotify {
             .queue_delete(queue.into(), QueueDeleteOptions::default())
             .await
             .map(drop)
+    }
+
+    /// Close both connections.
+    pub async fn close(&self) {
+        for connection in [&self.publisher_connection, &self.consumer_connection] {
+            let _ = connection.close(200, "bench done".into()).await;
+        }
     }
 
     /// The queue this baseline publishes to.

@@ -111,9 +111,11 @@ async fn notify(shared: Shared, msg: Notify) -> Result<(), Error> {
                 .to_owned(),
         });
     }
-    let envelope =
-        NotificationEnvelope::new(msg.publisher_id, msg.event_type, msg.priority, &msg.payload)?
+    // The payload is already a JSON value: move it in rather than serialize it again.
+    let mut envelope =
+        NotificationEnvelope::new(msg.publisher_id, msg.event_type, msg.priority, &Value::Null)?
             .with_context(msg.context);
+    envelope.payload = msg.payload;
     let body = envelope.to_body(settings.serializer)?;
     let properties = to_amqp(&MessageProperties::notification(
         settings.serializer,
