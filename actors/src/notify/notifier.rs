@@ -92,9 +92,9 @@ async fn declare_fallback(shared: &Shared, exchange: &str, routing_key: &str) {
 }
 
 async fn notify(shared: Shared, msg: Notify) -> Result<(), Error> {
-    let settings = shared.notify.clone();
+    let settings = &shared.notify;
     let mut target = Target::new("");
-    target.exchange = msg.exchange.clone();
+    target.exchange = msg.exchange;
     let exchange = notification_exchange(&target, &settings.default_exchange).map_err(|e| {
         Error::InvalidTarget {
             reason: e.to_string(),

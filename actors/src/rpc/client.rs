@@ -123,7 +123,7 @@ async fn call(shared: Shared, msg: Call) -> Result<Value, Error> {
     if msg.target.fanout {
         return Err(invalid("a call cannot be fanout; use a cast"));
     }
-    let settings = shared.rpc.clone();
+    let settings = &shared.rpc;
     let timeout = msg.timeout.unwrap_or(settings.response_timeout);
     let deadline = Instant::now() + timeout;
     let retry = msg.retry.unwrap_or(settings.call_retry);
@@ -207,7 +207,7 @@ async fn call(shared: Shared, msg: Call) -> Result<Value, Error> {
 }
 
 async fn cast(shared: Shared, msg: Cast) -> Result<(), Error> {
-    let settings = shared.rpc.clone();
+    let settings = &shared.rpc;
     let retry = msg.retry.unwrap_or(settings.call_retry);
     let fanout = msg.target.fanout;
     let (exchange, routing_key, body) = prepare(
