@@ -128,7 +128,7 @@ async fn call(shared: Shared, msg: Call) -> Result<Value, Error> {
     let deadline = Instant::now() + timeout;
     let retry = msg.retry.unwrap_or(settings.call_retry);
     let (exchange, routing_key, body) = prepare(
-        &settings,
+        settings,
         &msg.target,
         &msg.method,
         msg.args,
@@ -211,7 +211,7 @@ async fn cast(shared: Shared, msg: Cast) -> Result<(), Error> {
     let retry = msg.retry.unwrap_or(settings.call_retry);
     let fanout = msg.target.fanout;
     let (exchange, routing_key, body) = prepare(
-        &settings,
+        settings,
         &msg.target,
         &msg.method,
         msg.args,
