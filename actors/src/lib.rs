@@ -33,6 +33,7 @@ mod connection;
 mod declare;
 mod error;
 mod incoming;
+mod lifecycle;
 mod notify;
 mod outgoing;
 mod pool;

@@ -28,8 +28,7 @@ use std::time::Duration;
 use actix::prelude::*;
 use lapin::Acker;
 use lapin::message::Delivery;
-use lapin::options::{BasicCancelOptions, BasicNackOptions, BasicRejectOptions};
-use tokio::sync::oneshot;
+use lapin::options::{BasicNackOptions, BasicRejectOptions};
 use warren_core::{NotificationEnvelope, Topology};
 
 use super::dispatch::{dispatch_batch, dispatch_one, settle};
@@ -39,6 +38,7 @@ use crate::Error;
 use crate::amqp;
 use crate::connection::OpenChannel;
 use crate::incoming::decode_properties;
+use crate::lifecycle::Lifecycle;
 use crate::transport::Shared;
 
 /// How a batch listener groups notifications.
@@ -48,18 +48,6 @@ pub(crate) struct BatchSpec {
     pub(crate) timeout: Option<Duration>,
 }
 
-enum Phase {
-    SettingUp,
-    Consuming {
-        channel: lapin::Channel,
-        tags: Vec<String>,
-    },
-    Stopping {
-        channel: Option<lapin::Channel>,
-    },
-    Stopped,
-}
-
 /// The notification listener actor; see the module docs.
 pub struct NotificationListenerActor {
     shared: Shared,
@@ -67,15 +55,12 @@ pub struct NotificationListenerActor {
     endpoints: Rc<Vec<NotificationEndpoint>>,
     allow_requeue: bool,
     batch: Option<BatchSpec>,
-    phase: Phase,
+    lifecycle: Lifecycle,
     buffer: Vec<(Notification, Acker)>,
     flush_timer: Option<SpawnHandle>,
-    in_flight: usize,
     restarts: u64,
     received: u64,
     rejected: u64,
-    ready_waiters: Vec<oneshot::Sender<()>>,
-    stop_waiters: Vec<oneshot::Sender<()>>,
 }
 
 impl NotificationListenerActor {
@@ -92,20 +77,17 @@ impl NotificationListenerActor {
             endpoints: Rc::new(endpoints),
             allow_requeue,
             batch,
-            phase: Phase::SettingUp,
+            lifecycle: Lifecycle::new("listener stopped"),
             buffer: Vec::new(),
             flush_timer: None,
-            in_flight: 0,
             restarts: 0,
             received: 0,
             rejected: 0,
-            ready_waiters: Vec::new(),
-            stop_waiters: Vec::new(),
         }
     }
 
     fn set_up(&mut self, ctx: &mut Context<Self>) {
-        if !matches!(self.phase, Phase::SettingUp) {
+        if !self.lifecycle.is_setting_up() {
             return;
         }
         let connection = self.shared.connection.clone();
@@ -126,23 +108,15 @@ impl NotificationListenerActor {
         };
         ctx.spawn(setup.into_actor(self).map(|result, act, ctx| match result {
             Ok((channel, consumers)) => {
-                if !matches!(act.phase, Phase::SettingUp) {
-                    // Stopped while setting up.
-                    actix::spawn(async move {
-                        let _ = channel.close(200, "listener stopped".into()).await;
-                    });
-                    return;
-                }
                 let tags = consumers.iter().map(|c| c.tag().to_string()).collect();
-                for consumer in consumers {
-                    ctx.add_stream(consumer);
-                }
-                act.phase = Phase::Consuming { channel, tags };
-                for w in act.ready_waiters.drain(..) {
-                    let _ = w.send(());
+                // False when stopped while setting up.
+                if act.lifecycle.consuming(channel, tags) {
+                    for consumer in consumers {
+                        ctx.add_stream(consumer);
+                    }
                 }
             }
-            Err(Error::Shutdown) => act.finish_stopped(),
+            Err(Error::Shutdown) => act.lifecycle.stopped(),
             Err(e) => {
                 tracing::warn!(error = %e, "notification listener set-up failed; retrying");
                 ctx.stop();
@@ -151,7 +125,7 @@ impl NotificationListenerActor {
     }
 
     fn on_delivery(&mut self, delivery: Delivery, ctx: &mut Context<Self>) {
-        if matches!(self.phase, Phase::Stopping { .. } | Phase::Stopped) {
+        if self.lifecycle.is_stopping() {
             // Stopping: give it back for another listener.
             let acker = delivery.acker.clone();
             actix::spawn(async move {
@@ -188,7 +162,7 @@ impl NotificationListenerActor {
         let acker = delivery.acker.clone();
         match self.batch {
             None => {
-                self.in_flight += 1;
+                self.lifecycle.handling(1);
                 let endpoints = self.endpoints.clone();
                 let allow_requeue = self.allow_requeue;
                 let me = ctx.address();
@@ -227,7 +201,7 @@ impl NotificationListenerActor {
                 .push((n, acker));
         }
         for (_, group) in groups {
-            self.in_flight += 1;
+            self.lifecycle.handling(1);
             let endpoints = self.endpoints.clone();
             let allow_requeue = self.allow_requeue;
             let me = ctx.address();
@@ -241,28 +215,6 @@ impl NotificationListenerActor {
             });
         }
     }
-
-    fn finish_stopped(&mut self) {
-        self.phase = Phase::Stopped;
-        for w in self.stop_waiters.drain(..) {
-            let _ = w.send(());
-        }
-        self.ready_waiters.clear();
-    }
-
-    fn finish_stop_if_drained(&mut self) {
-        if self.in_flight > 0 || !self.buffer.is_empty() {
-            return;
-        }
-        if let Phase::Stopping { channel } = &mut self.phase {
-            if let Some(channel) = channel.take() {
-                actix::spawn(async move {
-                    let _ = channel.close(200, "listener stopped".into()).await;
-                });
-            }
-            self.finish_stopped();
-        }
-    }
 }
 
 impl Actor for NotificationListenerActor {
@@ -271,7 +223,7 @@ impl Actor for NotificationListenerActor {
     fn started(&mut self, ctx: &mut Context<Self>) {
         if self.restarts == 0 {
             self.set_up(ctx);
-        } else if matches!(self.phase, Phase::SettingUp) {
+        } else if self.lifecycle.is_setting_up() {
             ctx.run_later(self.shared.notify.reconnect_delay, |act, ctx| {
                 act.set_up(ctx)
             });
@@ -285,11 +237,7 @@ impl Supervised for NotificationListenerActor {
         // Their delivery tags died with the channel; the broker redelivers them.
         self.buffer.clear();
         self.flush_timer = None;
-        self.phase = match std::mem::replace(&mut self.phase, Phase::Stopped) {
-            Phase::Stopping { .. } => Phase::Stopping { channel: None },
-            Phase::Stopped => Phase::Stopped,
-            _ => Phase::SettingUp,
-        };
+        self.lifecycle.restarting();
     }
 }
 
@@ -298,7 +246,7 @@ impl StreamHandler<lapin::Result<Delivery>> for NotificationListenerActor {
         match item {
             Ok(delivery) => self.on_delivery(delivery, ctx),
             Err(e) => {
-                if matches!(self.phase, Phase::Consuming { .. }) {
+                if self.lifecycle.is_consuming() {
                     tracing::warn!(error = %e, "notification consumer failed; restarting");
                     ctx.stop();
                 }
@@ -307,7 +255,7 @@ impl StreamHandler<lapin::Result<Delivery>> for NotificationListenerActor {
     }
 
     fn finished(&mut self, ctx: &mut Context<Self>) {
-        if matches!(self.phase, Phase::Consuming { .. }) {
+        if self.lifecycle.is_consuming() {
             tracing::warn!(
                 "notification consumer ended (queue deleted or channel closed); re-declaring"
             );
@@ -326,8 +274,8 @@ impl Handler<HandlingDone> for NotificationListenerActor {
     type Result = ();
 
     fn handle(&mut self, msg: HandlingDone, _ctx: &mut Context<Self>) {
-        self.in_flight = self.in_flight.saturating_sub(msg.0);
-        self.finish_stop_if_drained();
+        let busy = !self.buffer.is_empty();
+        self.lifecycle.handled(msg.0, busy);
     }
 }
 
@@ -340,15 +288,7 @@ impl Handler<ListenerReady> for NotificationListenerActor {
     type Result = ResponseFuture<Result<(), Error>>;
 
     fn handle(&mut self, _: ListenerReady, _ctx: &mut Context<Self>) -> Self::Result {
-        match self.phase {
-            Phase::Consuming { .. } => Box::pin(async { Ok(()) }),
-            Phase::Stopping { .. } | Phase::Stopped => Box::pin(async { Err(Error::Shutdown) }),
-            Phase::SettingUp => {
-                let (tx, rx) = oneshot::channel();
-                self.ready_waiters.push(tx);
-                Box::pin(async move { rx.await.map_err(|_| Error::Shutdown) })
-            }
-        }
+        self.lifecycle.ready()
     }
 }
 
@@ -390,34 +330,9 @@ impl Handler<StopListener> for NotificationListenerActor {
     type Result = ResponseFuture<()>;
 
     fn handle(&mut self, _: StopListener, ctx: &mut Context<Self>) -> Self::Result {
-        match std::mem::replace(&mut self.phase, Phase::Stopping { channel: None }) {
-            Phase::Consuming { channel, tags } => {
-                let cancel_on = channel.clone();
-                actix::spawn(async move {
-                    for tag in tags {
-                        let _ = cancel_on
-                            .basic_cancel(tag.as_str().into(), BasicCancelOptions::default())
-                            .await;
-                    }
-                });
-                self.phase = Phase::Stopping {
-                    channel: Some(channel),
-                };
-            }
-            Phase::Stopped => self.phase = Phase::Stopped,
-            Phase::Stopping { channel } => self.phase = Phase::Stopping { channel },
-            Phase::SettingUp => {}
-        }
+        self.lifecycle.begin_stop();
+        // Hand over what is buffered; the stop completes once it is settled.
         self.flush(ctx);
-        let (tx, rx) = oneshot::channel();
-        self.stop_waiters.push(tx);
-        if matches!(self.phase, Phase::Stopped) {
-            self.finish_stopped();
-        } else {
-            self.finish_stop_if_drained();
-        }
-        Box::pin(async move {
-            let _ = rx.await;
-        })
+        self.lifecycle.wait_stopped(!self.buffer.is_empty())
     }
 }

@@ -20,14 +20,13 @@
 
 use std::panic::AssertUnwindSafe;
 use std::rc::Rc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use actix::prelude::*;
 use futures_util::{FutureExt, StreamExt};
 use lapin::message::Delivery;
-use lapin::options::{BasicAckOptions, BasicCancelOptions, BasicNackOptions, BasicRejectOptions};
+use lapin::options::{BasicAckOptions, BasicNackOptions, BasicRejectOptions};
 use serde_json::Value;
-use tokio::sync::oneshot;
 use warren_core::{
     AckMode, MessageProperties, RemoteError, RpcReply, RpcRequest, Serializer, WorkerIds,
     rpc_server_topology,
@@ -38,21 +37,10 @@ use crate::Error;
 use crate::amqp;
 use crate::connection::OpenChannel;
 use crate::incoming::decode_properties;
+use crate::lifecycle::Lifecycle;
 use crate::outgoing::to_amqp;
 use crate::publish::{Outgoing, RetryOn, Send};
 use crate::transport::Shared;
-
-enum Phase {
-    SettingUp,
-    Consuming {
-        channel: lapin::Channel,
-        tags: Vec<String>,
-    },
-    Stopping {
-        channel: Option<lapin::Channel>,
-    },
-    Stopped,
-}
 
 /// The RPC server actor; see the module docs.
 pub struct RpcServerActor {
@@ -61,12 +49,9 @@ pub struct RpcServerActor {
     topic: String,
     server: String,
     dispatcher: Rc<Dispatcher>,
-    phase: Phase,
-    in_flight: usize,
+    lifecycle: Lifecycle,
     restarts: u64,
     rejected: u64,
-    ready_waiters: Vec<oneshot::Sender<()>>,
-    stop_waiters: Vec<oneshot::Sender<()>>,
 }
 
 impl RpcServerActor {
@@ -83,17 +68,14 @@ impl RpcServerActor {
             topic,
             server,
             dispatcher: Rc::new(dispatcher),
-            phase: Phase::SettingUp,
-            in_flight: 0,
+            lifecycle: Lifecycle::new("RPC server stopped"),
             restarts: 0,
             rejected: 0,
-            ready_waiters: Vec::new(),
-            stop_waiters: Vec::new(),
         }
     }
 
     fn set_up(&mut self, ctx: &mut Context<Self>) {
-        if !matches!(self.phase, Phase::SettingUp) {
+        if !self.lifecycle.is_setting_up() {
             return;
         }
         let connection = self.shared.connection.clone();
@@ -124,29 +106,20 @@ impl RpcServerActor {
         };
         ctx.spawn(setup.into_actor(self).map(|result, act, ctx| match result {
             Ok((channel, consumers)) => {
-                if !matches!(act.phase, Phase::SettingUp) {
-                    // Stopped while setting up: do not start serving after all.
-                    drop(consumers);
-                    actix::spawn(async move {
-                        let _ = channel.close(200, "RPC server stopped".into()).await;
-                    });
-                    return;
-                }
                 let tags = consumers.iter().map(|(_, c)| c.tag().to_string()).collect();
-                for (no_ack, consumer) in consumers {
-                    ctx.add_stream(consumer.map(move |d| (no_ack, d)));
-                }
-                act.phase = Phase::Consuming { channel, tags };
-                tracing::info!(topic = %act.topic, server = %act.server, "RPC server consuming");
-                for w in act.ready_waiters.drain(..) {
-                    let _ = w.send(());
+                // False when stopped while setting up: do not start serving after all.
+                if act.lifecycle.consuming(channel, tags) {
+                    for (no_ack, consumer) in consumers {
+                        ctx.add_stream(consumer.map(move |d| (no_ack, d)));
+                    }
+                    tracing::info!(topic = %act.topic, server = %act.server, "RPC server consuming");
                 }
             }
             Err(Error::InvalidTarget { reason }) => {
                 tracing::error!(topic = %act.topic, %reason, "RPC server cannot serve this target");
-                act.finish_stopped();
+                act.lifecycle.stopped();
             }
-            Err(Error::Shutdown) => act.finish_stopped(),
+            Err(Error::Shutdown) => act.lifecycle.stopped(),
             Err(e) => {
                 tracing::warn!(topic = %act.topic, error = %e, "RPC server set-up failed; retrying");
                 ctx.stop();
@@ -155,7 +128,7 @@ impl RpcServerActor {
     }
 
     fn on_delivery(&mut self, no_ack: bool, delivery: Delivery, ctx: &mut Context<Self>) {
-        if matches!(self.phase, Phase::Stopping { .. } | Phase::Stopped) && !no_ack {
+        if self.lifecycle.is_stopping() && !no_ack {
             // Stopping: hand the request back to the broker for another server.
             let acker = delivery.acker.clone();
             actix::spawn(async move {
@@ -193,7 +166,7 @@ impl RpcServerActor {
                 return;
             }
         };
-        self.in_flight += 1;
+        self.lifecycle.handling(1);
         let acker = (!no_ack).then(|| delivery.acker.clone());
         let dispatcher = self.dispatcher.clone();
         let shared = self.shared.clone();
@@ -237,32 +210,6 @@ impl RpcServerActor {
             }
             me.do_send(RequestDone);
         });
-    }
-
-    fn finish_stopped(&mut self) {
-        self.phase = Phase::Stopped;
-        for w in self.stop_waiters.drain(..) {
-            let _ = w.send(());
-        }
-        // Dropping the senders answers `ready()` with `Shutdown`.
-        self.ready_waiters.clear();
-    }
-
-    fn finish_stop_if_drained(&mut self) {
-        if self.in_flight > 0 {
-            return;
-        }
-        if let Phase::Stopping { channel } = &mut self.phase {
-            if let Some(channel) = channel.take() {
-                actix::spawn(async move {
-                    let _ = channel.close(200, "RPC server stopped".into()).await;
-                });
-            }
-            self.phase = Phase::Stopped;
-            for w in self.stop_waiters.drain(..) {
-                let _ = w.send(());
-            }
-        }
     }
 }
 
@@ -344,14 +291,7 @@ impl Actor for RpcServerActor {
 impl Supervised for RpcServerActor {
     fn restarting(&mut self, _ctx: &mut Context<Self>) {
         self.restarts += 1;
-        match self.phase {
-            Phase::Stopping { .. } => {
-                // The channel is gone; unacked requests return to the queue.
-                self.phase = Phase::Stopping { channel: None };
-            }
-            Phase::Stopped => {}
-            _ => self.phase = Phase::SettingUp,
-        }
+        self.lifecycle.restarting();
     }
 }
 
@@ -360,7 +300,7 @@ impl StreamHandler<(bool, lapin::Result<Delivery>)> for RpcServerActor {
         match item {
             Ok(delivery) => self.on_delivery(no_ack, delivery, ctx),
             Err(e) => {
-                if matches!(self.phase, Phase::Consuming { .. }) {
+                if self.lifecycle.is_consuming() {
                     tracing::warn!(topic = %self.topic, error = %e, "RPC consumer failed; restarting");
                     ctx.stop();
                 }
@@ -369,7 +309,7 @@ impl StreamHandler<(bool, lapin::Result<Delivery>)> for RpcServerActor {
     }
 
     fn finished(&mut self, ctx: &mut Context<Self>) {
-        if matches!(self.phase, Phase::Consuming { .. }) {
+        if self.lifecycle.is_consuming() {
             // Not our own cancel: the broker cancelled (queue deleted) or the channel
             // closed. Declare and consume again.
             tracing::warn!(topic = %self.topic, "RPC consumer ended; re-declaring");
@@ -388,8 +328,7 @@ impl Handler<RequestDone> for RpcServerActor {
     type Result = ();
 
     fn handle(&mut self, _: RequestDone, _ctx: &mut Context<Self>) {
-        self.in_flight = self.in_flight.saturating_sub(1);
-        self.finish_stop_if_drained();
+        self.lifecycle.handled(1, false);
     }
 }
 
@@ -402,15 +341,7 @@ impl Handler<WhenReady> for RpcServerActor {
     type Result = ResponseFuture<Result<(), Error>>;
 
     fn handle(&mut self, _: WhenReady, _ctx: &mut Context<Self>) -> Self::Result {
-        match self.phase {
-            Phase::Consuming { .. } => Box::pin(async { Ok(()) }),
-            Phase::Stopping { .. } | Phase::Stopped => Box::pin(async { Err(Error::Shutdown) }),
-            Phase::SettingUp => {
-                let (tx, rx) = oneshot::channel();
-                self.ready_waiters.push(tx);
-                Box::pin(async move { rx.await.map_err(|_| Error::Shutdown) })
-            }
-        }
+        self.lifecycle.ready()
     }
 }
 
@@ -424,35 +355,7 @@ impl Handler<StopServer> for RpcServerActor {
     type Result = ResponseFuture<()>;
 
     fn handle(&mut self, _: StopServer, _ctx: &mut Context<Self>) -> Self::Result {
-        let phase = std::mem::replace(&mut self.phase, Phase::Stopping { channel: None });
-        match phase {
-            Phase::Consuming { channel, tags } => {
-                let cancel_on = channel.clone();
-                actix::spawn(async move {
-                    for tag in tags {
-                        let _ = cancel_on
-                            .basic_cancel(tag.as_str().into(), BasicCancelOptions::default())
-                            .await;
-                    }
-                });
-                self.phase = Phase::Stopping {
-                    channel: Some(channel),
-                };
-            }
-            Phase::Stopped => self.phase = Phase::Stopped,
-            other => self.phase = other,
-        }
-        if matches!(self.phase, Phase::SettingUp) {
-            self.phase = Phase::Stopping { channel: None };
-        }
-        for w in self.ready_waiters.drain(..) {
-            drop(w);
-        }
-        let (tx, rx) = oneshot::channel();
-        self.stop_waiters.push(tx);
-        self.finish_stop_if_drained();
-        Box::pin(async move {
-            let _ = tokio::time::timeout(Duration::from_secs(3600), rx).await;
-        })
+        self.lifecycle.begin_stop();
+        self.lifecycle.wait_stopped(false)
     }
 }
