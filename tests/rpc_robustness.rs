@@ -6,7 +6,7 @@ mod common;
 use std::time::Duration;
 
 use actix::prelude::*;
-use common::{transport, unique};
+use common::{recording_endpoint, transport, unique};
 use serde::Deserialize;
 use serde_json::json;
 use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
@@ -127,4 +127,22 @@ async fn a_target_with_names_too_long_for_amqp_is_refused_at_start() {
     )
     .unwrap_err();
     assert!(matches!(err, Error::InvalidTarget { .. }), "{err:?}");
+}
+
+#[actix_rt::test]
+async fn stopping_a_stopped_server_returns_at_once() {
+    let t = transport(&unique("stop-twice"));
+    let (tx, _rx) = unbounded_channel();
+    let s = RpcServer::start(
+        &t,
+        Target::new(&unique("topic")).with_server("s"),
+        vec![recording_endpoint("s", tx)],
+    )
+    .unwrap();
+    s.ready().await.unwrap();
+    s.stop().await;
+    tokio::time::timeout(Duration::from_secs(10), s.stop())
+        .await
+        .expect("a second stop resolves instead of waiting for a stop that already happened");
+    assert!(matches!(s.ready().await, Err(Error::Shutdown)));
 }
