@@ -135,7 +135,7 @@ async fn stopping_a_stopped_server_returns_at_once() {
     let (tx, _rx) = unbounded_channel();
     let s = RpcServer::start(
         &t,
-        Target::new(&unique("topic")).with_server("s"),
+        Target::new(unique("topic")).with_server("s"),
         vec![recording_endpoint("s", tx)],
     )
     .unwrap();
