@@ -53,35 +53,20 @@ pub fn notification_sender_fallback_topology(
     routing_key: &str,
     persistent: bool,
 ) -> Result<Topology, NameError> {
-    let mut topo = Topology::default();
-    topo.add_exchange(ExchangeDeclaration::direct(exchange, persistent)?);
-    let name = check_name(routing_key.to_owned())?;
-    topo.bind(exchange, &name, &name);
-    topo.add_queue(QueueDeclaration::new(
-        name,
-        persistent,
-        QueueArguments::none(),
-        None,
-    ));
-    Ok(topo)
+    Ok(Topology::self_bound_queue(
+        ExchangeDeclaration::direct(exchange, persistent)?,
+        QueueDeclaration::new(
+            check_name(routing_key.to_owned())?,
+            persistent,
+            QueueArguments::none(),
+            None,
+        ),
+    ))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn bindings(topo: &Topology) -> Vec<(&str, &str, &str)> {
-        topo.bindings
-            .iter()
-            .map(|b| {
-                (
-                    b.exchange.as_str(),
-                    b.queue.as_str(),
-                    b.routing_key.as_str(),
-                )
-            })
-            .collect()
-    }
 
     const PRIORITIES: [&str; 7] = [
         "audit", "critical", "debug", "error", "info", "sample", "warn",
@@ -120,7 +105,7 @@ mod tests {
         assert!(topo.queues[0].durable);
         assert_eq!(topo.queues[0].arguments.x_expires_ms, None);
         assert_eq!(
-            bindings(&topo),
+            topo.binding_rows(),
             vec![
                 ("my_exchange", "custom_queue_name", "t1.info"),
                 ("my_exchange", "custom_queue_name", "t1.error"),
@@ -139,7 +124,7 @@ mod tests {
         assert_eq!(topo.queues[0].arguments, QueueArguments::none());
         assert_eq!(topo.consumers().count(), 0);
         assert_eq!(
-            bindings(&topo),
+            topo.binding_rows(),
             vec![("openstack_notification", "n.info", "n.info")]
         );
     }

@@ -88,17 +88,15 @@ pub fn rpc_reply_topology(
     queue_name: &str,
     rpc_queue_expiration: Duration,
 ) -> Result<Topology, NameError> {
-    let mut topo = Topology::default();
-    topo.add_exchange(ExchangeDeclaration::direct(rpc_reply_exchange, false)?);
-    let name = check_name(queue_name.to_owned())?;
-    topo.bind(rpc_reply_exchange, &name, &name);
-    topo.add_queue(QueueDeclaration::new(
-        name,
-        false,
-        QueueArguments::expiring(rpc_queue_expiration),
-        Some(AckMode::WithAck),
-    ));
-    Ok(topo)
+    Ok(Topology::self_bound_queue(
+        ExchangeDeclaration::direct(rpc_reply_exchange, false)?,
+        QueueDeclaration::new(
+            check_name(queue_name.to_owned())?,
+            false,
+            QueueArguments::expiring(rpc_queue_expiration),
+            Some(AckMode::WithAck),
+        ),
+    ))
 }
 
 /// What an RPC sender declares when its publish finds no exchange (spec §4.3.4): the
@@ -127,19 +125,6 @@ mod tests {
             no_ack: Uuid::parse_str("2bfa955058484dccbce93d44f73c92cf").unwrap(),
             with_ack: Uuid::parse_str("a1027373853342fd81f4370947e637f1").unwrap(),
         }
-    }
-
-    fn bindings(topo: &Topology) -> Vec<(&str, &str, &str)> {
-        topo.bindings
-            .iter()
-            .map(|b| {
-                (
-                    b.exchange.as_str(),
-                    b.queue.as_str(),
-                    b.routing_key.as_str(),
-                )
-            })
-            .collect()
     }
 
     #[test]
@@ -184,7 +169,7 @@ mod tests {
             assert_eq!(q.arguments.x_expires_ms, Some(60_000));
         }
         assert_eq!(
-            bindings(&topo),
+            topo.binding_rows(),
             vec![
                 ("openstack_rpc", "no_ack.interop", "no_ack.interop"),
                 (
@@ -240,7 +225,7 @@ mod tests {
         assert!(!queue.durable && !queue.auto_delete && !queue.exclusive);
         assert_eq!(queue.arguments.x_expires_ms, Some(60_000));
         assert_eq!(queue.consume, Some(AckMode::WithAck));
-        assert_eq!(bindings(&topo), vec![("openstack_rpc_reply", q, q)]);
+        assert_eq!(topo.binding_rows(), vec![("openstack_rpc_reply", q, q)]);
     }
 
     #[test]
@@ -329,7 +314,8 @@ openstack_rpc	with_ack.interop.srv1.worker.a1027373853342fd81f4370947e637f1	with
 openstack_rpc	with_ack.interop.srv2	with_ack.interop.srv2
 openstack_rpc	with_ack.interop.srv2.worker.03e8b30b704949869f04e19f23fedacd	with_ack.interop.all_workers
 openstack_rpc_reply	reply.interop.rpc_client.0e9e29eaec4d4e13a1f809f2ebd4ff36	reply.interop.rpc_client.0e9e29eaec4d4e13a1f809f2ebd4ff36";
-        let mut listed: Vec<String> = bindings(&topo)
+        let mut listed: Vec<String> = topo
+            .binding_rows()
             .into_iter()
             .map(|(e, q, k)| format!("{e}\t{q}\t{k}"))
             .collect();

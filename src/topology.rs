@@ -273,17 +273,21 @@ impl Topology {
             routing_key: routing_key.to_owned(),
         });
     }
-}
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::{WorkerIds, notification_listener_topology, rpc_server_topology};
+    /// A direct exchange and one queue bound to it with the queue's own name as the
+    /// routing key: the shape of a reply queue and of a sender's fallback queue.
+    pub(crate) fn self_bound_queue(exchange: ExchangeDeclaration, queue: QueueDeclaration) -> Self {
+        let mut topo = Topology::default();
+        topo.bind(&exchange.name, &queue.name, &queue.name);
+        topo.add_exchange(exchange);
+        topo.add_queue(queue);
+        topo
+    }
 
-    const MINUTE: Duration = Duration::from_secs(60);
-
-    fn bindings(topo: &Topology) -> Vec<(&str, &str, &str)> {
-        topo.bindings
+    /// `(exchange, queue, routing key)` of each binding, for assertions.
+    #[cfg(test)]
+    pub(crate) fn binding_rows(&self) -> Vec<(&str, &str, &str)> {
+        self.bindings
             .iter()
             .map(|b| {
                 (
@@ -294,6 +298,14 @@ mod tests {
             })
             .collect()
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{WorkerIds, notification_listener_topology, rpc_server_topology};
+
+    const MINUTE: Duration = Duration::from_secs(60);
 
     #[test]
     fn zero_expiration_sends_no_argument() {
@@ -329,7 +341,7 @@ mod tests {
         assert_eq!(topo.exchanges.len(), 2);
         assert_eq!(topo.queues.len(), 1);
         assert_eq!(
-            bindings(&topo),
+            topo.binding_rows(),
             vec![("a", "pool", "t.info"), ("b", "pool", "t.info")]
         );
         let steps: Vec<_> = topo.declarations().collect();
