@@ -5,7 +5,7 @@ mod common;
 use std::collections::HashMap;
 use std::time::Duration;
 
-use common::{Echo, receive, recording_endpoint, transport, unique};
+use common::{Echo, receive, recording_endpoint, recording_server, transport, unique};
 use serde::Deserialize;
 use serde_json::json;
 use tokio::sync::mpsc::unbounded_channel;
@@ -20,13 +20,7 @@ async fn calls_to_a_specific_server_reach_only_that_server() {
     let (tx, mut rx) = unbounded_channel();
     let mut servers = Vec::new();
     for name in ["server_1", "server_2"] {
-        let s = RpcServer::start(
-            &t,
-            Target::new(&topic).with_server(name),
-            vec![recording_endpoint(name, tx.clone())],
-        )
-        .unwrap();
-        s.ready().await.unwrap();
+        let s = recording_server(&t, &topic, name, tx.clone()).await;
         servers.push(s);
     }
     let client = t.rpc_client(Target::new(&topic)).with_server("server_1");
@@ -54,13 +48,7 @@ async fn calls_to_a_topic_are_spread_over_the_server_group() {
     let topic = unique("topic");
     let (tx, mut rx) = unbounded_channel();
     for name in ["s1", "s2", "s3"] {
-        let s = RpcServer::start(
-            &t,
-            Target::new(&topic).with_server(name),
-            vec![recording_endpoint(name, tx.clone())],
-        )
-        .unwrap();
-        s.ready().await.unwrap();
+        let _s = recording_server(&t, &topic, name, tx.clone()).await;
     }
     let client = t.rpc_client(Target::new(&topic));
     let calls = (0..30).map(|i| {
@@ -282,13 +270,7 @@ async fn msgpack_and_json_both_round_trip() {
         });
         let topic = unique("topic");
         let (tx, _rx) = unbounded_channel();
-        let s = RpcServer::start(
-            &t,
-            Target::new(&topic).with_server("s"),
-            vec![recording_endpoint("s", tx)],
-        )
-        .unwrap();
-        s.ready().await.unwrap();
+        let _s = recording_server(&t, &topic, "s", tx).await;
         let value = json!({"nested": [1, 2.5, "three", null, true], "unicode": "héllo"});
         let back: serde_json::Value = t
             .rpc_client(Target::new(&topic))
@@ -310,13 +292,7 @@ async fn calls_without_a_retrier_use_the_no_ack_queues() {
     let t = transport(&unique("call-no-ack"));
     let topic = unique("topic");
     let (tx, mut rx) = unbounded_channel();
-    let s = RpcServer::start(
-        &t,
-        Target::new(&topic).with_server("s"),
-        vec![recording_endpoint("s", tx)],
-    )
-    .unwrap();
-    s.ready().await.unwrap();
+    let _s = recording_server(&t, &topic, "s", tx).await;
     let v: i64 = t
         .rpc_client(Target::new(&topic))
         .with_retry(Retry::NoRetrier)

@@ -5,10 +5,10 @@ mod common;
 use std::collections::HashMap;
 use std::time::Duration;
 
-use common::{Echo, receive, recording_endpoint, transport, unique};
+use common::{Echo, receive, recording_server, transport, unique};
 use serde_json::json;
 use tokio::sync::mpsc::unbounded_channel;
-use warren::{Context, Error, RpcServer, Target};
+use warren::{Context, Error, Target};
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -18,13 +18,7 @@ async fn casts_to_a_specific_server_are_processed_only_there() {
     let topic = unique("topic");
     let (tx, mut rx) = unbounded_channel();
     for name in ["server_1", "server_2"] {
-        let s = RpcServer::start(
-            &t,
-            Target::new(&topic).with_server(name),
-            vec![recording_endpoint(name, tx.clone())],
-        )
-        .unwrap();
-        s.ready().await.unwrap();
+        let _s = recording_server(&t, &topic, name, tx.clone()).await;
     }
     let client = t.rpc_client(Target::new(&topic).with_server("server_2"));
     for i in 0..5 {
@@ -46,13 +40,7 @@ async fn casts_to_a_topic_are_split_across_the_group() {
     let topic = unique("topic");
     let (tx, mut rx) = unbounded_channel();
     for name in ["s1", "s2", "s3"] {
-        let s = RpcServer::start(
-            &t,
-            Target::new(&topic).with_server(name),
-            vec![recording_endpoint(name, tx.clone())],
-        )
-        .unwrap();
-        s.ready().await.unwrap();
+        let _s = recording_server(&t, &topic, name, tx.clone()).await;
     }
     let client = t.rpc_client(Target::new(&topic));
     let casts = (0..20).map(|i| {
@@ -85,13 +73,7 @@ async fn a_fanout_cast_reaches_every_server() {
     let topic = unique("topic");
     let (tx, mut rx) = unbounded_channel();
     for name in ["s1", "s2", "s3"] {
-        let s = RpcServer::start(
-            &t,
-            Target::new(&topic).with_server(name),
-            vec![recording_endpoint(name, tx.clone())],
-        )
-        .unwrap();
-        s.ready().await.unwrap();
+        let _s = recording_server(&t, &topic, name, tx.clone()).await;
     }
     t.rpc_client(Target::new(&topic))
         .fanout_cast(

@@ -7,7 +7,7 @@ mod common;
 use std::time::Duration;
 
 use common::{
-    bindings_to_prefix, queues_with_prefix, receive, recording_endpoint, transport, unique,
+    bindings_to_prefix, queues_with_prefix, receive, recording_server, transport, unique,
 };
 use futures_util::StreamExt;
 use lapin::options::{
@@ -17,7 +17,6 @@ use lapin::types::{AMQPValue, FieldTable};
 use lapin::{BasicProperties, Channel, Connection, ConnectionProperties};
 use serde_json::json;
 use tokio::sync::mpsc::unbounded_channel;
-use warren::{RpcServer, Target};
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -26,13 +25,7 @@ async fn the_server_declares_the_six_queues_of_the_pika_driver() {
     let t = transport(&unique("wire-topology"));
     let topic = unique("wiretopic");
     let (tx, _rx) = unbounded_channel();
-    let s = RpcServer::start(
-        &t,
-        Target::new(&topic).with_server("host1"),
-        vec![recording_endpoint("host1", tx)],
-    )
-    .unwrap();
-    s.ready().await.unwrap();
+    let s = recording_server(&t, &topic, "host1", tx).await;
 
     let mut queues: Vec<String> = queues_with_prefix("no_ack.")
         .into_iter()
@@ -184,13 +177,7 @@ async fn the_reply_carries_the_request_correlation_id_and_content_type() {
     let t = transport(&unique("wire-reply"));
     let topic = unique("wiretopic");
     let (tx, _rx) = unbounded_channel();
-    let s = RpcServer::start(
-        &t,
-        Target::new(&topic).with_server("s"),
-        vec![recording_endpoint("s", tx)],
-    )
-    .unwrap();
-    s.ready().await.unwrap();
+    let _s = recording_server(&t, &topic, "s", tx).await;
     let mut raw = RawClient::connect(&unique("raw-client")).await;
     for (content_type, body) in [
         (
@@ -261,13 +248,7 @@ async fn poison_requests_are_dropped_and_the_next_request_is_answered() {
     let t = transport(&unique("wire-poison"));
     let topic = unique("wiretopic");
     let (tx, mut rx) = unbounded_channel();
-    let s = RpcServer::start(
-        &t,
-        Target::new(&topic).with_server("s"),
-        vec![recording_endpoint("s", tx)],
-    )
-    .unwrap();
-    s.ready().await.unwrap();
+    let s = recording_server(&t, &topic, "s", tx).await;
     let mut raw = RawClient::connect(&unique("raw-poison")).await;
     let key = format!("with_ack.{topic}");
     let good = serde_json::to_vec(&json!({"method": "echo", "args": {"value": "ok"}})).unwrap();

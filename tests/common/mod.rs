@@ -160,6 +160,23 @@ pub fn recording_endpoint(
     })
 }
 
+/// A started RPC server `server` on `topic` with [`recording_endpoint`], consuming.
+pub async fn recording_server(
+    t: &warren::Transport,
+    topic: &str,
+    server: &str,
+    seen: tokio::sync::mpsc::UnboundedSender<Seen>,
+) -> warren::RpcServer {
+    let s = warren::RpcServer::start(
+        t,
+        warren::Target::new(topic).with_server(server),
+        vec![recording_endpoint(server, seen)],
+    )
+    .expect("start the RPC server");
+    s.ready().await.expect("the RPC server consumes");
+    s
+}
+
 /// Receive `n` reports, each within `timeout`; fails the test naming `what` otherwise.
 pub async fn receive<T>(
     rx: &mut tokio::sync::mpsc::UnboundedReceiver<T>,
