@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{rabbitmqctl, receive, transport, transport_with, unique};
+use common::{payload_listener, rabbitmqctl, receive, transport, transport_with, unique};
 use lapin::options::{BasicGetOptions, QueueDeleteOptions};
 use lapin::{Connection, ConnectionProperties};
 use serde_json::json;
@@ -220,17 +220,7 @@ async fn notifications_sent_before_any_listener_are_kept_and_delivered() {
             .unwrap();
     }
     assert_eq!(queued(&format!("{topic}.warn")), Some(N as u64));
-    let (tx, mut rx) = unbounded_channel();
-    let l = NotificationListener::start(
-        &t,
-        &[Target::new(&topic)],
-        vec![NotificationEndpoint::new().on(Priority::Warn, move |n| {
-            let _ = tx.send(n.payload);
-            async { NotificationResult::Handled }
-        })],
-        ListenerOptions::default(),
-    )
-    .unwrap();
+    let (l, mut rx) = payload_listener(&t, &topic, Priority::Warn).await;
     let got = receive(&mut rx, N, WAIT, "the stored notifications").await;
     assert_eq!(
         got,

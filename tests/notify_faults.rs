@@ -6,7 +6,7 @@ mod common;
 use std::collections::HashMap;
 use std::time::Duration;
 
-use common::{close_connections_named, receive, transport, unique};
+use common::{close_connections_named, payload_listener, receive, transport, unique};
 use serde_json::json;
 use tokio::sync::mpsc::unbounded_channel;
 use warren::{
@@ -84,18 +84,7 @@ async fn a_notifier_whose_connection_is_closed_delivers_the_next_notifications()
     let nt = transport(&sender_name);
     let lt = transport(&unique("notify-fault-listener2"));
     let topic = unique("topic");
-    let (tx, mut rx) = unbounded_channel();
-    let l = NotificationListener::start(
-        &lt,
-        &[Target::new(&topic)],
-        vec![NotificationEndpoint::new().on(Priority::Info, move |n| {
-            let _ = tx.send(n.payload);
-            async { NotificationResult::Handled }
-        })],
-        ListenerOptions::default(),
-    )
-    .unwrap();
-    l.ready().await.unwrap();
+    let (l, mut rx) = payload_listener(&lt, &topic, Priority::Info).await;
     let notifier = nt.notifier("p").with_topics([topic.as_str()]);
     notifier
         .info(&Context::new(), "before", &json!("before"))

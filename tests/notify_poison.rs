@@ -5,16 +5,12 @@ mod common;
 
 use std::time::Duration;
 
-use common::{rabbitmqctl, receive, transport, unique};
+use common::{payload_listener, rabbitmqctl, receive, transport, unique};
 use lapin::options::{BasicPublishOptions, ConfirmSelectOptions};
 use lapin::types::{AMQPValue, FieldTable};
 use lapin::{BasicProperties, Channel, Connection, ConnectionProperties};
 use serde_json::{Value, json};
-use tokio::sync::mpsc::unbounded_channel;
-use warren::{
-    Context, ListenerOptions, NotificationEndpoint, NotificationListener, NotificationResult,
-    Priority, Target,
-};
+use warren::{Context, Priority};
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -61,18 +57,7 @@ async fn poison_notifications_are_rejected_counted_and_skipped() {
     let t = transport(&unique("notify-poison"));
     let topic = unique("topic");
     let queue = format!("{topic}.info");
-    let (tx, mut rx) = unbounded_channel();
-    let l = NotificationListener::start(
-        &t,
-        &[Target::new(&topic)],
-        vec![NotificationEndpoint::new().on(Priority::Info, move |n| {
-            let _ = tx.send(n.payload);
-            async { NotificationResult::Handled }
-        })],
-        ListenerOptions::default(),
-    )
-    .unwrap();
-    l.ready().await.unwrap();
+    let (l, mut rx) = payload_listener(&t, &topic, Priority::Info).await;
     let conn = Connection::connect(
         "amqp://guest:guest@127.0.0.1:5672/%2f",
         ConnectionProperties::default(),

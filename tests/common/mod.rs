@@ -177,6 +177,31 @@ pub async fn recording_server(
     s
 }
 
+/// A consuming listener on `topic` whose `priority` handler forwards each payload.
+pub async fn payload_listener(
+    t: &warren::Transport,
+    topic: &str,
+    priority: warren::Priority,
+) -> (
+    warren::NotificationListener,
+    tokio::sync::mpsc::UnboundedReceiver<serde_json::Value>,
+) {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let endpoint = warren::NotificationEndpoint::new().on(priority, move |n| {
+        let _ = tx.send(n.payload);
+        async { warren::NotificationResult::Handled }
+    });
+    let l = warren::NotificationListener::start(
+        t,
+        &[warren::Target::new(topic)],
+        vec![endpoint],
+        warren::ListenerOptions::default(),
+    )
+    .expect("start the listener");
+    l.ready().await.expect("the listener consumes");
+    (l, rx)
+}
+
 /// Receive `n` reports, each within `timeout`; fails the test naming `what` otherwise.
 pub async fn receive<T>(
     rx: &mut tokio::sync::mpsc::UnboundedReceiver<T>,
