@@ -6,9 +6,10 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{payload_listener, rabbitmqctl, receive, transport, transport_with, unique};
+use common::{
+    payload_listener, rabbitmqctl, raw_channel, receive, transport, transport_with, unique,
+};
 use lapin::options::{BasicGetOptions, QueueDeleteOptions};
-use lapin::{Connection, ConnectionProperties};
 use serde_json::json;
 use tokio::sync::mpsc::unbounded_channel;
 use warren::{
@@ -54,13 +55,7 @@ async fn delivery_mode_on_the_wire(persistent: bool) -> (Option<u8>, String, Str
         .await
         .unwrap();
     let queue = format!("{topic}.info");
-    let conn = Connection::connect(
-        "amqp://guest:guest@127.0.0.1:5672/%2f",
-        ConnectionProperties::default(),
-    )
-    .await
-    .expect("raw connection");
-    let channel = conn.create_channel().await.unwrap();
+    let (_conn, channel) = raw_channel(&unique("raw")).await;
     let got = channel
         .basic_get(queue.as_str().into(), BasicGetOptions { no_ack: true })
         .await
@@ -72,13 +67,7 @@ async fn delivery_mode_on_the_wire(persistent: bool) -> (Option<u8>, String, Str
 }
 
 async fn cleanup(queue: &str) {
-    let conn = Connection::connect(
-        "amqp://guest:guest@127.0.0.1:5672/%2f",
-        ConnectionProperties::default(),
-    )
-    .await
-    .expect("raw connection");
-    let channel = conn.create_channel().await.unwrap();
+    let (_conn, channel) = raw_channel(&unique("raw")).await;
     channel
         .queue_delete(queue.into(), QueueDeleteOptions::default())
         .await

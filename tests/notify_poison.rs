@@ -5,10 +5,10 @@ mod common;
 
 use std::time::Duration;
 
-use common::{payload_listener, rabbitmqctl, receive, transport, unique};
+use common::{payload_listener, rabbitmqctl, raw_channel, receive, transport, unique};
 use lapin::options::{BasicPublishOptions, ConfirmSelectOptions};
 use lapin::types::{AMQPValue, FieldTable};
-use lapin::{BasicProperties, Channel, Connection, ConnectionProperties};
+use lapin::{BasicProperties, Channel};
 use serde_json::{Value, json};
 use warren::{Context, Priority};
 
@@ -58,13 +58,7 @@ async fn poison_notifications_are_rejected_counted_and_skipped() {
     let topic = unique("topic");
     let queue = format!("{topic}.info");
     let (l, mut rx) = payload_listener(&t, &topic, Priority::Info).await;
-    let conn = Connection::connect(
-        "amqp://guest:guest@127.0.0.1:5672/%2f",
-        ConnectionProperties::default(),
-    )
-    .await
-    .expect("raw connection");
-    let channel = conn.create_channel().await.unwrap();
+    let (_conn, channel) = raw_channel(&unique("raw")).await;
     channel
         .confirm_select(ConfirmSelectOptions::default())
         .await

@@ -7,14 +7,16 @@ mod common;
 use std::time::Duration;
 
 use common::{
-    bindings_to_prefix, queues_with_prefix, receive, recording_server, transport, unique,
+    bindings_to_prefix, queues_with_prefix, raw_channel, receive, recording_server, transport,
+    unique,
 };
 use futures_util::StreamExt;
 use lapin::options::{
-    BasicAckOptions, BasicConsumeOptions, BasicPublishOptions, QueueDeclareOptions,
+    BasicAckOptions, BasicConsumeOptions, BasicPublishOptions, ExchangeDeclareOptions,
+    QueueDeclareOptions,
 };
 use lapin::types::{AMQPValue, FieldTable};
-use lapin::{BasicProperties, Channel, Connection, ConnectionProperties};
+use lapin::{BasicProperties, Channel, Connection};
 use serde_json::json;
 use tokio::sync::mpsc::unbounded_channel;
 
@@ -86,13 +88,7 @@ struct RawClient {
 
 impl RawClient {
     async fn connect(name: &str) -> Self {
-        let conn = Connection::connect(
-            "amqp://guest:guest@127.0.0.1:5672/%2f",
-            ConnectionProperties::default().with_connection_name(name.into()),
-        )
-        .await
-        .expect("raw connection");
-        let channel = conn.create_channel().await.unwrap();
+        let (conn, channel) = raw_channel(name).await;
         let reply_queue = unique("reply.raw");
         channel
             .queue_declare(
@@ -105,7 +101,20 @@ impl RawClient {
             )
             .await
             .unwrap();
-        // The reply exchange exists once the server side declared it (our transport).
+        // Declare the reply exchange as a Python client does (direct, auto-delete): it
+        // exists only while some reply queue is bound to it.
+        channel
+            .exchange_declare(
+                "openstack_rpc_reply".into(),
+                lapin::ExchangeKind::Direct,
+                ExchangeDeclareOptions {
+                    auto_delete: true,
+                    ..Default::default()
+                },
+                FieldTable::default(),
+            )
+            .await
+            .unwrap();
         channel
             .queue_bind(
                 reply_queue.as_str().into(),

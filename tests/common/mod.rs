@@ -112,6 +112,20 @@ pub fn bindings_to_prefix(prefix: &str) -> Vec<String> {
     .collect()
 }
 
+/// A raw lapin connection and channel to the test broker, standing in for another
+/// client (keep the connection alive as long as the channel is used).
+pub async fn raw_channel(name: &str) -> (lapin::Connection, lapin::Channel) {
+    require_broker();
+    let conn = lapin::Connection::connect(
+        "amqp://guest:guest@127.0.0.1:5672/%2f",
+        lapin::ConnectionProperties::default().with_connection_name(name.into()),
+    )
+    .await
+    .expect("raw lapin connection to 127.0.0.1:5672");
+    let channel = conn.create_channel().await.expect("raw lapin channel");
+    (conn, channel)
+}
+
 /// A started transport on the test broker, named `name` for `rabbitmqctl`.
 pub fn transport(name: &str) -> warren::Transport {
     transport_with(name, |b| b)
