@@ -153,13 +153,6 @@ impl Peer {
         out
     }
 
-    /// No line arrives while `quiet` passes (to check nothing more was delivered).
-    pub async fn assert_silent(&mut self, quiet: Duration) {
-        if let Ok(Some(v)) = tokio::time::timeout(quiet, self.lines.recv()).await {
-            panic!("[{}] printed more than expected: {v}", self.name);
-        }
-    }
-
     /// Send one JSON command line and return the peer's answer line.
     pub async fn request(&mut self, command: Value, timeout: Duration) -> Value {
         let stdin = self.stdin.as_mut().expect("peer stdin open");
