@@ -48,6 +48,33 @@ pub enum Error {
         /// What failed, without credentials.
         reason: String,
     },
+    /// The connection was lost while a call was waiting for `waiting_for`: the call
+    /// failed at once instead of waiting for its timeout. The request may or may not
+    /// have been processed; call again only if that is safe for this method.
+    #[error(
+        "the RabbitMQ connection was lost while waiting for {waiting_for} ({reason}); \
+         the request may or may not have been processed"
+    )]
+    ConnectionLost {
+        /// What the call was waiting for.
+        waiting_for: &'static str,
+        /// What failed, without credentials.
+        reason: String,
+    },
+    /// The broker blocked publishing on the connection (a resource alarm: memory or
+    /// disk) and the publish was not confirmed within the time allowed. The message may
+    /// still be delivered once the alarm clears; free broker memory or disk.
+    #[error(
+        "RabbitMQ blocked publishing on this connection ({reason}) and the publish was \
+         not confirmed within {after:?}; it may still be delivered once the broker's \
+         resource alarm clears"
+    )]
+    Blocked {
+        /// The broker's reason, for example `low on memory`.
+        reason: String,
+        /// The time allowed.
+        after: Duration,
+    },
     /// The broker refused an operation on a channel (for example a declaration whose
     /// arguments differ from the existing queue's: `406 PRECONDITION_FAILED`).
     #[error("the broker refused {operation}: {reason}")]
@@ -114,6 +141,8 @@ impl Error {
                 | Error::Undeliverable { .. }
                 | Error::Rejected { .. }
                 | Error::ConnectionUnavailable { .. }
+                | Error::ConnectionLost { .. }
+                | Error::Blocked { .. }
         )
     }
 

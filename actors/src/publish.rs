@@ -12,6 +12,7 @@ use lapin::options::BasicPublishOptions;
 use lapin::protocol::{AMQPErrorKind, AMQPSoftError};
 
 use crate::Error;
+use crate::connection::{HostConnection, unavailable_or};
 use crate::pool::{AcquireChannel, ChannelPool, ReleaseChannel};
 
 /// A message ready to publish.
@@ -123,6 +124,8 @@ pub(crate) struct RetryOn {
 /// The deadline-bounded, retrying publish shared by every sender.
 pub(crate) struct Send<'a> {
     pub(crate) pool: &'a Addr<ChannelPool>,
+    /// Asked why, when an attempt outlives the deadline (a blocked connection).
+    pub(crate) connection: &'a Addr<HostConnection>,
     pub(crate) pool_timeout: Duration,
     pub(crate) policy: RetryPolicy,
     pub(crate) retry_on: RetryOn,
@@ -176,15 +179,30 @@ impl Send<'_> {
                         properties =
                             properties.with_expiration(left.as_millis().to_string().into());
                     }
-                    let result = publish_confirmed(&lease.channel, msg, properties).await;
+                    let attempt = publish_confirmed(&lease.channel, msg, properties);
+                    // The confirm is bounded by the deadline too: a blocked or silently
+                    // dead connection never answers, and the caller must hear back.
+                    let result = match self.deadline {
+                        Some(deadline) => tokio::time::timeout_at(deadline.into(), attempt).await,
+                        None => Ok(attempt.await),
+                    };
                     let healthy = match &result {
-                        Ok(()) => true,
-                        Err(f) => f.channel_survives(),
+                        Ok(Ok(())) => true,
+                        Ok(Err(f)) => f.channel_survives(),
+                        // A confirm is still owed on this channel: never lend it again.
+                        Err(_) => false,
                     };
                     self.pool.do_send(ReleaseChannel { lease, healthy });
                     match result {
-                        Ok(()) => return Ok(()),
-                        Err(f) => f,
+                        Ok(Ok(())) => return Ok(()),
+                        Ok(Err(f)) => f,
+                        Err(_) => {
+                            let waited = Error::Timeout {
+                                waiting_for: "the broker to confirm the publish",
+                                after: started.elapsed(),
+                            };
+                            return Err(unavailable_or(self.connection, waited).await);
+                        }
                     }
                 }
                 Err(e @ Error::Timeout { .. }) if self.deadline.is_some() => {

@@ -192,6 +192,8 @@ impl Rig {
 
 /// A process that outlives nothing: once the test binary is gone it kills every
 /// process group a node was started in and removes the rig's directory.
+// Never waited for on purpose: it ends only after this process has.
+#[allow(clippy::zombie_processes)]
 fn start_watchdog(dir: &std::path::Path) {
     // `env kill`: the procps kill, which takes `-- -<group>` (dash's builtin does not).
     let script = r#"
@@ -230,4 +232,66 @@ pub fn transport(
         .connection_name(name)
         .start()
         .expect("start the transport")
+}
+
+/// Forwards a connection's state changes into a channel.
+struct StateForwarder(tokio::sync::mpsc::UnboundedSender<warren::ConnectionState>);
+
+impl actix::Actor for StateForwarder {
+    type Context = actix::Context<Self>;
+}
+
+impl actix::Handler<warren::ConnectionStateChanged> for StateForwarder {
+    type Result = ();
+
+    fn handle(&mut self, msg: warren::ConnectionStateChanged, _: &mut actix::Context<Self>) {
+        let _ = self.0.send(msg.state);
+    }
+}
+
+/// The transport's connection state now, and every change from now on.
+pub async fn states(
+    transport: &warren::Transport,
+) -> (
+    warren::ConnectionState,
+    tokio::sync::mpsc::UnboundedReceiver<warren::ConnectionState>,
+) {
+    use actix::Actor;
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let forwarder = StateForwarder(tx).start();
+    let now = transport
+        .subscribe(forwarder.recipient())
+        .await
+        .expect("subscribe to the connection's state");
+    (now, rx)
+}
+
+/// Wait (up to `limit`) until the transport is connected; returns the host.
+pub async fn connected(
+    now: warren::ConnectionState,
+    changes: &mut tokio::sync::mpsc::UnboundedReceiver<warren::ConnectionState>,
+    limit: std::time::Duration,
+) -> String {
+    let mut state = now;
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        if let warren::ConnectionState::Connected { host } = &state {
+            return host.clone();
+        }
+        state = tokio::time::timeout_at(deadline, changes.recv())
+            .await
+            .unwrap_or_else(|_| panic!("not connected within {limit:?}; last state {state:?}"))
+            .expect("the connection actor is alive");
+    }
+}
+
+impl Rig {
+    /// The index of the node `host` (`127.0.0.1:<port>`, as a connection state names
+    /// it) points at.
+    pub fn node_at(&self, host: &str) -> usize {
+        self.nodes
+            .iter()
+            .position(|n| host.ends_with(&format!(":{}", n.port)))
+            .unwrap_or_else(|| panic!("{host} is no node of the rig"))
+    }
 }

@@ -56,6 +56,8 @@ pub struct HostConnection {
     /// Why the last attempt or connection failed; cleared once connected. Kept across
     /// restarts so callers waiting on a dead broker can be told why.
     last_failure: Option<String>,
+    /// The broker's reason while it blocks the connection (a resource alarm).
+    blocked: Option<String>,
 }
 
 impl HostConnection {
@@ -77,6 +79,7 @@ impl HostConnection {
             parked: Vec::new(),
             restarts: 0,
             last_failure: None,
+            blocked: None,
         }
     }
 
@@ -158,6 +161,7 @@ impl HostConnection {
         };
         let host = self.hosts[index].to_string();
         self.last_failure = None;
+        self.blocked = None;
         tracing::info!(connection = %self.settings.connection_name, %host, "connected to RabbitMQ");
         self.publish_state(ConnectionState::Connected { host });
         for waiter in std::mem::take(&mut self.parked) {
@@ -201,6 +205,7 @@ impl Actor for HostConnection {
 impl Supervised for HostConnection {
     fn restarting(&mut self, _ctx: &mut Context<Self>) {
         self.restarts += 1;
+        self.blocked = None;
         if let Link::Connecting { index } | Link::Connected { index, .. } = self.link {
             // An attempt cut short by the restart counts as a failure of that host.
             if matches!(self.link, Link::Connecting { .. }) {
@@ -224,9 +229,12 @@ impl StreamHandler<lapin::Event> for HostConnection {
             lapin::Event::Error(e) => self.fail(format!("connection lost: {e}"), ctx),
             lapin::Event::ConnectionBlocked(reason) => {
                 tracing::warn!(connection = %self.settings.connection_name, %reason, "broker blocked the connection");
+                self.blocked = Some(reason.clone());
                 self.publish_state(ConnectionState::Blocked { reason });
             }
             lapin::Event::ConnectionUnblocked => {
+                tracing::info!(connection = %self.settings.connection_name, "broker unblocked the connection");
+                self.blocked = None;
                 if let Link::Connected { index, .. } = self.link {
                     let host = self.hosts[index].to_string();
                     self.publish_state(ConnectionState::Connected { host });
@@ -356,30 +364,40 @@ impl Handler<ConnectionLost> for HostConnection {
     }
 }
 
-/// Why no connection is up, for callers that gave up waiting: `None` when connected.
+/// Why the connection cannot serve publishers now.
+pub(crate) enum Unavailable {
+    /// No connection is up: the host being tried and the last failure.
+    Down(String),
+    /// Connected, but the broker blocks publishing: its reason.
+    Blocked(String),
+}
+
+/// Why publishers are stalled, for callers that gave up waiting: `None` when
+/// connected and not blocked.
 pub(crate) struct WhyUnavailable;
 
 impl Message for WhyUnavailable {
-    type Result = Option<String>;
+    type Result = Option<Unavailable>;
 }
 
 impl Handler<WhyUnavailable> for HostConnection {
-    type Result = Option<String>;
+    type Result = Option<Unavailable>;
 
-    fn handle(&mut self, _: WhyUnavailable, _ctx: &mut Context<Self>) -> Option<String> {
+    fn handle(&mut self, _: WhyUnavailable, _ctx: &mut Context<Self>) -> Option<Unavailable> {
         let last = self
             .last_failure
             .as_deref()
             .map(|f| format!("; last failure: {f}"))
             .unwrap_or_default();
-        match &self.link {
-            Link::Connected { .. } => None,
-            Link::Closed => Some("the transport is closed".to_owned()),
-            Link::Connecting { index } => Some(format!(
+        let down = match &self.link {
+            Link::Connected { .. } => return self.blocked.clone().map(Unavailable::Blocked),
+            Link::Closed => "the transport is closed".to_owned(),
+            Link::Connecting { index } => format!(
                 "still connecting to {} (attempt {}){last}",
                 self.hosts[*index], self.attempt
-            )),
-            Link::Idle => Some(format!("no broker host reachable{last}")),
-        }
+            ),
+            Link::Idle => format!("no broker host reachable{last}"),
+        };
+        Some(Unavailable::Down(down))
     }
 }

@@ -8,20 +8,28 @@ mod rotation;
 mod state;
 
 pub(crate) use endpoint::{ConnectionSettings, HostEndpoint};
-pub(crate) use host_connection::{CloseConnection, OpenChannel, WhyUnavailable};
+pub(crate) use host_connection::{CloseConnection, OpenChannel, Unavailable, WhyUnavailable};
 pub use host_connection::{HostConnection, SubscribeState};
 pub use state::{ConnectionState, ConnectionStateChanged};
 
 /// What to tell a caller that gave up waiting for something only a live connection
 /// gives: [`crate::Error::ConnectionUnavailable`] with the reason when the connection
-/// is down, otherwise `waited` (the wait itself was too long).
+/// is down, [`crate::Error::Blocked`] when the broker blocks it, otherwise `waited`
+/// (the wait itself was too long).
 pub(crate) async fn unavailable_or(
     connection: &actix::Addr<HostConnection>,
     waited: crate::Error,
 ) -> crate::Error {
     match connection.send(WhyUnavailable).await {
-        Ok(Some(reason)) => crate::Error::ConnectionUnavailable {
+        Ok(Some(Unavailable::Down(reason))) => crate::Error::ConnectionUnavailable {
             reason: format!("{waited}, because {reason}"),
+        },
+        Ok(Some(Unavailable::Blocked(reason))) => crate::Error::Blocked {
+            reason,
+            after: match waited {
+                crate::Error::Timeout { after, .. } => after,
+                _ => std::time::Duration::ZERO,
+            },
         },
         _ => waited,
     }

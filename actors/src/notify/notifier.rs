@@ -137,6 +137,7 @@ async fn notify(shared: Shared, msg: Notify) -> Result<(), Error> {
         };
         let send = Send {
             pool: &shared.pool,
+            connection: &shared.connection,
             pool_timeout: settings.pool_timeout,
             policy: shared.rpc.policy(retry, settings.retry_delay),
             retry_on: RetryOn {

@@ -162,6 +162,7 @@ async fn call(shared: Shared, msg: Call) -> Result<Value, Error> {
     };
     let send = Send {
         pool: &shared.pool,
+        connection: &shared.connection,
         pool_timeout: settings.pool_timeout,
         policy: settings.policy(retry, settings.retry_delay),
         retry_on: RetryOn {
@@ -230,6 +231,7 @@ async fn cast(shared: Shared, msg: Cast) -> Result<(), Error> {
     // `rpc_response_timeout` (no `expiration` is set on the message itself).
     let send = Send {
         pool: &shared.pool,
+        connection: &shared.connection,
         pool_timeout: settings.pool_timeout,
         policy: settings.policy(retry, settings.retry_delay),
         retry_on: RetryOn {

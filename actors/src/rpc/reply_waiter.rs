@@ -8,8 +8,11 @@
 //!
 //! Restart behaviour: when its channel or consumer fails, or the broker cancels the
 //! consumer (queue deleted), the actor restarts after `host_connection_reconnect_delay`
-//! and declares and consumes the same queue again. Registered callers keep waiting
-//! across the restart: a reply published to the surviving queue is still delivered.
+//! and declares and consumes the same queue again. Calls waiting for a reply at that
+//! moment fail at once with [`Error::ConnectionLost`] rather than wait for their
+//! timeout: the reply may have been lost with the queue or the node, and only the
+//! caller knows whether calling again is safe. Calls made after the loss wait for the
+//! queue to be consumed again.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -108,6 +111,20 @@ impl ReplyWaiter {
         }));
     }
 
+    /// The consumer is gone: fail every call waiting for a reply, at once.
+    fn lose_pending(&mut self, reason: &str) {
+        if self.waiting.is_empty() {
+            return;
+        }
+        tracing::warn!(queue = %self.spec.queue, calls = self.waiting.len(), %reason, "failing the calls waiting for replies");
+        for (_, waiter) in self.waiting.drain() {
+            let _ = waiter.send(Err(Error::ConnectionLost {
+                waiting_for: "the reply",
+                reason: reason.to_owned(),
+            }));
+        }
+    }
+
     /// Stop for good: the transport is closing. Waiting callers get `Shutdown`.
     fn close(&mut self) {
         self.consuming = Consuming::Closed;
@@ -178,6 +195,7 @@ impl StreamHandler<lapin::Result<Delivery>> for ReplyWaiter {
             Ok(delivery) => self.on_delivery(delivery),
             Err(e) if !matches!(self.consuming, Consuming::Closed) => {
                 tracing::warn!(queue = %self.spec.queue, error = %e, "reply consumer failed; restarting");
+                self.lose_pending(&format!("the reply consumer failed: {e}"));
                 ctx.stop();
             }
             Err(_) => {}
@@ -189,6 +207,7 @@ impl StreamHandler<lapin::Result<Delivery>> for ReplyWaiter {
         // deleted). Either way, declare and consume again — unless we are closing.
         if !matches!(self.consuming, Consuming::Closed) {
             tracing::warn!(queue = %self.spec.queue, "reply consumer ended; re-declaring");
+            self.lose_pending("the reply queue's consumer ended (channel closed or queue deleted)");
             ctx.stop();
         }
     }

@@ -257,6 +257,7 @@ async fn send_reply(
     };
     let send = Send {
         pool: &shared.pool,
+        connection: &shared.connection,
         pool_timeout: settings.pool_timeout,
         policy: settings.policy(settings.reply_retry, settings.reply_retry_delay),
         // Only connection problems are worth retrying: an unroutable reply means the
