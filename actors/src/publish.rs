@@ -34,6 +34,10 @@ pub(crate) enum PublishFailure {
     Nacked,
     /// The exchange does not exist (the broker closed the channel with 404).
     ExchangeNotFound,
+    /// The broker closed the channel over this message (a channel error other than a
+    /// missing exchange, such as `406 PRECONDITION_FAILED` for a message above its
+    /// `max_message_size`): sending it again would fail the same way.
+    Refused(Error),
     /// The channel or connection failed.
     Connection(Error),
 }
@@ -54,7 +58,7 @@ impl PublishFailure {
                 exchange: msg.exchange.clone(),
                 routing_key: msg.routing_key.clone(),
             },
-            PublishFailure::Connection(e) => e,
+            PublishFailure::Refused(e) | PublishFailure::Connection(e) => e,
         }
     }
 }
@@ -91,10 +95,16 @@ pub(crate) async fn publish_confirmed(
 }
 
 fn classify(error: &lapin::Error) -> PublishFailure {
-    if let lapin::ErrorKind::ProtocolError(amqp) = error.kind()
-        && matches!(amqp.kind(), AMQPErrorKind::Soft(AMQPSoftError::NOTFOUND))
-    {
-        return PublishFailure::ExchangeNotFound;
+    if let lapin::ErrorKind::ProtocolError(amqp) = error.kind() {
+        match amqp.kind() {
+            AMQPErrorKind::Soft(AMQPSoftError::NOTFOUND) => {
+                return PublishFailure::ExchangeNotFound;
+            }
+            AMQPErrorKind::Soft(_) => {
+                return PublishFailure::Refused(Error::from_lapin("basic.publish", error));
+            }
+            AMQPErrorKind::Hard(_) => {}
+        }
     }
     PublishFailure::Connection(Error::from_lapin("basic.publish", error))
 }
@@ -225,6 +235,7 @@ impl Send<'_> {
                     }
                     self.retry_on.exchange_not_found
                 }
+                PublishFailure::Refused(_) => false,
                 PublishFailure::Connection(_) => self.retry_on.connection,
             };
             let exhausted = self.policy.attempts.is_some_and(|n| attempt >= n);

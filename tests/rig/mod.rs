@@ -13,6 +13,7 @@
 
 mod node;
 pub mod proxy;
+pub mod service;
 
 use std::fs;
 use std::net::TcpListener;

@@ -156,4 +156,11 @@ async fn connection(
             }
         }
     }
+    // One side closed. Through a black hole the other side must not learn of it: hold
+    // both sockets until the cut heals.
+    while *mode.borrow_and_update() == Mode::BlackHole {
+        if mode.changed().await.is_err() {
+            return;
+        }
+    }
 }
