@@ -66,7 +66,7 @@ pub enum Error {
     /// still be delivered once the alarm clears; free broker memory or disk.
     #[error(
         "RabbitMQ blocked publishing on this connection ({reason}) and the publish was \
-         not confirmed within {after:?}; it may still be delivered once the broker's \
+         not confirmed within {after:.1?}; it may still be delivered once the broker's \
          resource alarm clears"
     )]
     Blocked {

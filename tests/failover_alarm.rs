@@ -1,0 +1,124 @@
+//! Scenario: a memory alarm on the broker. It blocks publishing connections: a call
+//! fails within its timeout with `Error::Blocked`, notifications wait; once the alarm
+//! clears, everything sent is delivered. Runs on a rig node of its own.
+
+#[path = "rig/mod.rs"]
+mod rig;
+
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use tokio::sync::mpsc::unbounded_channel;
+use warren::{
+    ConnectionState, Context, Error, ListenerOptions, NotificationEndpoint, NotificationListener,
+    NotificationResult, Priority, Target,
+};
+
+use rig::Rig;
+use rig::service::{SETUP, first_success, start_server};
+
+const CALL_TIMEOUT: Duration = Duration::from_secs(3);
+const NOTIFICATIONS: u64 = 20;
+
+#[actix_rt::test]
+async fn a_memory_alarm_blocks_publishers_and_everything_is_delivered_after_it_clears() {
+    let rig = Rig::shared(1, "");
+    let _turn = rig.exclusive().await;
+    let url = Rig::url(&[rig.nodes[0].host()]);
+    let service = rig::transport(&url, "alarm-service", |b| b);
+    let sender = rig::transport(&url, "alarm-sender", |b| b);
+    let topic = "alarm";
+    let (server, _) = start_server(&service, topic).await;
+    let (tx, mut received) = unbounded_channel();
+    let listener = NotificationListener::start(
+        &service,
+        &[Target::new(topic)],
+        vec![NotificationEndpoint::new().on(Priority::Info, move |n| {
+            let _ = tx.send(n.payload.as_u64().unwrap_or(u64::MAX));
+            async { NotificationResult::Handled }
+        })],
+        ListenerOptions::default(),
+    )
+    .expect("start the listener");
+    tokio::time::timeout(SETUP, listener.ready())
+        .await
+        .expect("listener ready in time")
+        .expect("listener declared its queue");
+    let client = sender
+        .rpc_client(Target::new(topic))
+        .with_timeout(CALL_TIMEOUT);
+    first_success(&client, SETUP).await;
+    let notifier = sender.notifier("alarm").with_topics([topic]);
+    let (now, mut changes) = rig::states(&sender).await;
+    rig::connected(now, &mut changes, SETUP).await;
+
+    rig.memory_alarm(0, true).await;
+
+    // A call while blocked: its publish is never confirmed; it fails within its timeout.
+    let started = Instant::now();
+    let call: Result<serde_json::Value, Error> = client
+        .call(&Context::new(), "echo", &json!({"during": "alarm"}))
+        .await;
+    let call_took = started.elapsed();
+    let blocked_error = match &call {
+        Err(e @ Error::Blocked { .. }) => e.to_string(),
+        other => panic!("a call under the alarm fails with Error::Blocked, got {other:?}"),
+    };
+    // RabbitMQ blocks a connection (and says so) when it next publishes.
+    let reason = loop {
+        match tokio::time::timeout(SETUP, changes.recv()).await {
+            Ok(Some(ConnectionState::Blocked { reason })) => break reason,
+            Ok(Some(_)) => {}
+            other => panic!("the broker never blocked the connection: {other:?}"),
+        }
+    };
+    // Notifications have no deadline: they wait for the alarm to clear.
+    let pending: Vec<_> = (0..NOTIFICATIONS)
+        .map(|i| {
+            let notifier = notifier.clone();
+            actix_rt::spawn(async move {
+                notifier
+                    .info(&Context::new(), "during-alarm", &json!(i))
+                    .await
+            })
+        })
+        .collect();
+
+    // The clear takes effect inside this command (which boots an Erlang VM): the figure
+    // counts from its start.
+    let cleared = Instant::now();
+    rig.memory_alarm(0, false).await;
+    for p in pending {
+        p.await
+            .expect("the notification task ran")
+            .expect("a notification sent during the alarm is confirmed after it");
+    }
+    let mut got: Vec<u64> = Vec::new();
+    while got.len() < NOTIFICATIONS as usize {
+        let i = tokio::time::timeout(SETUP, received.recv())
+            .await
+            .expect("every notification sent during the alarm is delivered")
+            .expect("the listener is alive");
+        got.push(i);
+    }
+    let delivered = cleared.elapsed();
+    let (after, _) = first_success(&client, SETUP).await;
+    got.sort_unstable();
+    got.dedup();
+    println!(
+        "FIGURE scenario=7 memory alarm: connection.blocked ({reason}); a call failed with \
+         Error::Blocked after {call_took:.2?} (timeout {CALL_TIMEOUT:?}): {blocked_error}; \
+         {NOTIFICATIONS} notifications sent during the alarm all delivered {delivered:.2?} \
+         after the clearing command started; next call succeeded {:.2?} after it",
+        after - cleared
+    );
+    assert_eq!(got, (0..NOTIFICATIONS).collect::<Vec<_>>());
+    assert!(
+        call_took <= CALL_TIMEOUT + Duration::from_secs(1),
+        "took {call_took:?}"
+    );
+    listener.stop().await;
+    server.stop().await;
+    sender.close().await;
+    service.close().await;
+}
