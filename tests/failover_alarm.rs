@@ -5,13 +5,14 @@
 #[path = "rig/mod.rs"]
 mod rig;
 
+use std::num::NonZeroUsize;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
 use tokio::sync::mpsc::unbounded_channel;
 use warren::{
     ConnectionState, Context, Error, ListenerOptions, NotificationEndpoint, NotificationListener,
-    NotificationResult, Priority, Target,
+    NotificationResult, Priority, Retry, Section, Target,
 };
 
 use rig::Rig;
@@ -27,6 +28,11 @@ async fn a_memory_alarm_blocks_publishers_and_everything_is_delivered_after_it_c
     let url = Rig::url(&[rig.nodes[0].host()]);
     let service = rig::transport(&url, "alarm-service", |b| b);
     let sender = rig::transport(&url, "alarm-sender", |b| b);
+    // One publisher channel, and a short wait for it.
+    let narrow = rig::transport(&url, "alarm-narrow-pool", |b| {
+        b.pool_max_size(NonZeroUsize::MIN)
+            .set(Section::Pika, "pool_timeout", "1")
+    });
     let topic = "alarm";
     let (server, _) = start_server(&service, topic).await;
     let (tx, mut received) = unbounded_channel();
@@ -72,6 +78,42 @@ async fn a_memory_alarm_blocks_publishers_and_everything_is_delivered_after_it_c
             other => panic!("the broker never blocked the connection: {other:?}"),
         }
     };
+    // With the only pool channel held by a blocked call, a call that may not retry
+    // gets its error once pool_timeout has passed.
+    let narrow_client = narrow
+        .rpc_client(Target::new(topic))
+        .with_timeout(CALL_TIMEOUT);
+    let (_, mut narrow_changes) = rig::states(&narrow).await;
+    let holder = {
+        let c = narrow_client.clone();
+        actix_rt::spawn(async move {
+            c.call::<_, serde_json::Value>(&Context::new(), "echo", &json!({"holds": 1}))
+                .await
+        })
+    };
+    // The holder has its channel once the broker blocks its connection for publishing.
+    loop {
+        match tokio::time::timeout(SETUP, narrow_changes.recv()).await {
+            Ok(Some(ConnectionState::Blocked { .. })) => break,
+            Ok(Some(_)) => {}
+            other => panic!("the holder's publish never reached the broker: {other:?}"),
+        }
+    }
+    let started = Instant::now();
+    let waiter: Result<serde_json::Value, Error> = narrow_client
+        .with_retry(Retry::NoRetrier)
+        .with_timeout(Duration::from_secs(10))
+        .call(&Context::new(), "echo", &json!({"waits": 1}))
+        .await;
+    let pool_wait = started.elapsed();
+    let pool_error = match &waiter {
+        Err(e @ Error::Blocked { waiting_for, .. }) if waiting_for.contains("pool") => {
+            e.to_string()
+        }
+        other => panic!("a pool waiter gets its error after pool_timeout, got {other:?}"),
+    };
+    let held = holder.await.expect("the holder ran");
+    assert!(matches!(held, Err(Error::Blocked { .. })), "{held:?}");
     // Notifications have no deadline: they wait for the alarm to clear.
     let pending: Vec<_> = (0..NOTIFICATIONS)
         .map(|i| {
@@ -106,6 +148,14 @@ async fn a_memory_alarm_blocks_publishers_and_everything_is_delivered_after_it_c
     got.sort_unstable();
     got.dedup();
     println!(
+        "FIGURE scenario=8 pool under an alarm: with pool_max_size 1 held, a waiter failed \
+         after {pool_wait:.2?} (pool_timeout 1 s): {pool_error}"
+    );
+    assert!(
+        pool_wait < CALL_TIMEOUT,
+        "gave up at pool_timeout, not at the call's timeout: {pool_wait:?}"
+    );
+    println!(
         "FIGURE scenario=7 memory alarm: connection.blocked ({reason}); a call failed with \
          Error::Blocked after {call_took:.2?} (timeout {CALL_TIMEOUT:?}): {blocked_error}; \
          {NOTIFICATIONS} notifications sent during the alarm all delivered {delivered:.2?} \
@@ -120,5 +170,6 @@ async fn a_memory_alarm_blocks_publishers_and_everything_is_delivered_after_it_c
     listener.stop().await;
     server.stop().await;
     sender.close().await;
+    narrow.close().await;
     service.close().await;
 }

@@ -62,16 +62,19 @@ pub enum Error {
         reason: String,
     },
     /// The broker blocked publishing on the connection (a resource alarm: memory or
-    /// disk) and the publish was not confirmed within the time allowed. The message may
-    /// still be delivered once the alarm clears; free broker memory or disk.
+    /// disk) and the caller's time ran out while waiting for `waiting_for`. A message
+    /// already published may still be delivered once the alarm clears; free broker
+    /// memory or disk.
     #[error(
-        "RabbitMQ blocked publishing on this connection ({reason}) and the publish was \
-         not confirmed within {after:.1?}; it may still be delivered once the broker's \
-         resource alarm clears"
+        "RabbitMQ blocked publishing on this connection ({reason}); gave up after \
+         {after:.1?} waiting for {waiting_for}. A message already published may still be \
+         delivered once the broker's resource alarm clears"
     )]
     Blocked {
         /// The broker's reason, for example `low on memory`.
         reason: String,
+        /// What was being waited for.
+        waiting_for: &'static str,
         /// The time allowed.
         after: Duration,
     },

@@ -24,12 +24,13 @@ pub(crate) async fn unavailable_or(
         Ok(Some(Unavailable::Down(reason))) => crate::Error::ConnectionUnavailable {
             reason: format!("{waited}, because {reason}"),
         },
-        Ok(Some(Unavailable::Blocked(reason))) => crate::Error::Blocked {
-            reason,
-            after: match waited {
-                crate::Error::Timeout { after, .. } => after,
-                _ => std::time::Duration::ZERO,
+        Ok(Some(Unavailable::Blocked(reason))) => match waited {
+            crate::Error::Timeout { waiting_for, after } => crate::Error::Blocked {
+                reason,
+                waiting_for,
+                after,
             },
+            other => other,
         },
         _ => waited,
     }
