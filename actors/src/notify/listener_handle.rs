@@ -129,6 +129,7 @@ impl NotificationListener {
                 &pairs,
                 options.pool.as_deref(),
                 shared.notify.persistent,
+                shared.notify.queue_type,
             )
             .map_err(|e| invalid(e.to_string()))?;
             topology.merge(t);

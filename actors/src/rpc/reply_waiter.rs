@@ -19,7 +19,7 @@ use futures_util::FutureExt;
 use lapin::message::Delivery;
 use lapin::options::BasicAckOptions;
 use tokio::sync::oneshot;
-use warren_core::RpcReply;
+use warren_core::{ArgumentValue, RpcReply};
 
 use crate::Error;
 use crate::amqp;
@@ -78,8 +78,8 @@ impl ReplyWaiter {
             amqp::set_prefetch(&channel, spec.prefetch).await?;
             amqp::declare_exchange(&channel, &spec.exchange, false).await?;
             let expires_ms = i64::try_from(spec.expiration.as_millis()).unwrap_or(i64::MAX);
-            let args: &[(&str, i64)] = if expires_ms > 0 {
-                &[("x-expires", expires_ms)]
+            let args: &[(&str, ArgumentValue)] = if expires_ms > 0 {
+                &[("x-expires", ArgumentValue::LongLongInt(expires_ms))]
             } else {
                 &[]
             };

@@ -68,6 +68,7 @@ impl RpcServer {
             &server,
             shared.rpc.queue_expiration,
             WorkerIds::random(),
+            shared.rpc.queue_type,
         )
         .map_err(|e| invalid(&e.to_string()))?;
         let dispatcher =
