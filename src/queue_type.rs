@@ -1,6 +1,8 @@
 //! [`QueueType`]: whether a queue is declared classic, as the Pika driver does, or as a
 //! RabbitMQ quorum queue (`[oslo_messaging_pika] quorum_queues`).
 
+use std::fmt;
+
 /// The RabbitMQ type a queue is declared with.
 ///
 /// RabbitMQ fixes a queue's type when it creates it: declaring an existing classic queue
@@ -16,6 +18,7 @@
 /// assert_eq!(QueueType::Classic.x_queue_type(), None);
 /// assert_eq!(QueueType::Quorum.x_queue_type(), Some("quorum"));
 /// assert!(QueueType::Quorum.is_always_durable());
+/// assert_eq!(QueueType::Quorum.to_string(), "quorum");
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]
@@ -39,19 +42,34 @@ impl QueueType {
         }
     }
 
+    /// The type's name as RabbitMQ lists it (`rabbitmqctl list_queues type`):
+    /// `classic` or `quorum`.
+    pub fn name(self) -> &'static str {
+        match self {
+            QueueType::Classic => "classic",
+            QueueType::Quorum => "quorum",
+        }
+    }
+
     /// The value of the `x-queue-type` argument, or `None` when the argument is left
     /// out (classic: an explicit `classic` would still differ from what the Python
     /// driver sends).
     pub fn x_queue_type(self) -> Option<&'static str> {
         match self {
             QueueType::Classic => None,
-            QueueType::Quorum => Some("quorum"),
+            QueueType::Quorum => Some(self.name()),
         }
     }
 
     /// Whether the broker refuses a non-durable queue of this type.
     pub fn is_always_durable(self) -> bool {
         matches!(self, QueueType::Quorum)
+    }
+}
+
+impl fmt::Display for QueueType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
     }
 }
 

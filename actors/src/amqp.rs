@@ -8,7 +8,7 @@ use lapin::options::{
 use lapin::types::{AMQPValue, FieldTable};
 use lapin::{Channel, Consumer, ExchangeKind};
 
-use warren_core::{ArgumentValue, Declaration, Topology};
+use warren_core::{ArgumentValue, Declaration, QueueArguments, Topology};
 
 use crate::Error;
 
@@ -37,12 +37,12 @@ pub(crate) async fn declare_exchange(
 }
 
 /// `queue.declare` of a Pika-driver queue: never exclusive nor auto-delete; the
-/// `arguments` (`x-expires`, `x-queue-type`) in the field types given.
+/// `arguments` (`x-expires`, `x-queue-type`) as [`QueueArguments::to_pairs`] gives them.
 pub(crate) async fn declare_queue(
     channel: &Channel,
     name: &str,
     durable: bool,
-    arguments: &[(&str, ArgumentValue)],
+    arguments: &QueueArguments,
 ) -> Result<(), Error> {
     let options = QueueDeclareOptions {
         passive: false,
@@ -52,19 +52,19 @@ pub(crate) async fn declare_queue(
         nowait: false,
     };
     let mut table = FieldTable::default();
-    for (key, value) in arguments {
-        let value = match *value {
+    for (key, value) in arguments.to_pairs() {
+        let value = match value {
             ArgumentValue::LongInt(i) => AMQPValue::LongInt(i),
             ArgumentValue::LongLongInt(i) => AMQPValue::LongLongInt(i),
             ArgumentValue::LongString(s) => AMQPValue::LongString(s.into()),
         };
-        table.insert((*key).into(), value);
+        table.insert(key.into(), value);
     }
     channel
         .queue_declare(name.into(), options, table)
         .await
         .map(|_| ())
-        .map_err(|e| Error::from_lapin(&format!("queue.declare {name:?}"), &e))
+        .map_err(|e| Error::from_queue_declare(name, arguments.queue_type, durable, &e))
 }
 
 /// `queue.bind`.
@@ -118,7 +118,7 @@ pub(crate) async fn declare_topology(channel: &Channel, topology: &Topology) -> 
         match step {
             Declaration::Exchange(e) => declare_exchange(channel, &e.name, e.durable).await?,
             Declaration::Queue(q) => {
-                declare_queue(channel, &q.name, q.durable, &q.arguments.to_pairs()).await?
+                declare_queue(channel, &q.name, q.durable, &q.arguments).await?
             }
             Declaration::Bind(b) => {
                 bind_queue(channel, &b.queue, &b.exchange, &b.routing_key).await?

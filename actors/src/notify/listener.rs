@@ -120,6 +120,7 @@ impl NotificationListenerActor {
             Err(Error::Shutdown) => act.lifecycle.stopped(),
             Err(e) => {
                 tracing::warn!(error = %e, "notification listener set-up failed; retrying");
+                act.lifecycle.set_up_failed(&e);
                 ctx.stop();
             }
         }));
@@ -280,7 +281,8 @@ impl Handler<HandlingDone> for NotificationListenerActor {
     }
 }
 
-/// Resolves once the listener consumes its queues.
+/// Resolves once the listener consumes its queues, or with [`Error::QueueMismatch`]
+/// when the broker refuses to declare one of them (the listener keeps trying).
 #[derive(Debug, Message)]
 #[rtype(result = "Result<(), Error>")]
 pub struct ListenerReady;

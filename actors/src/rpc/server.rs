@@ -11,8 +11,9 @@
 //! rejected without requeue, logged with its message id, and counted; the server goes
 //! on.
 //!
-//! Messages handled: [`WhenReady`] (resolves once consuming), [`StopServer`] (stop
-//! consuming, finish in-flight requests, close the channel).
+//! Messages handled: [`WhenReady`] (resolves once consuming, or with the error of a
+//! queue the broker will not declare as asked), [`StopServer`] (stop consuming, finish
+//! in-flight requests, close the channel).
 //!
 //! Restart behaviour: a failed channel or consumer, or a broker `basic.cancel` (queue
 //! deleted), restarts the actor after `host_connection_reconnect_delay`; it declares
@@ -124,6 +125,7 @@ impl RpcServerActor {
             Err(Error::Shutdown) => act.lifecycle.stopped(),
             Err(e) => {
                 tracing::warn!(topic = %act.topic, error = %e, "RPC server set-up failed; retrying");
+                act.lifecycle.set_up_failed(&e);
                 ctx.stop();
             }
         }));
@@ -334,7 +336,8 @@ impl Handler<RequestDone> for RpcServerActor {
     }
 }
 
-/// Resolves once the server consumes its queues.
+/// Resolves once the server consumes its queues, or with [`Error::QueueMismatch`]
+/// when the broker refuses to declare one of them (the server keeps trying).
 #[derive(Debug, Message)]
 #[rtype(result = "Result<(), Error>")]
 pub struct WhenReady;
