@@ -230,6 +230,21 @@ impl ConfigBuilder {
         self.literal(Section::Pika, "default_notification_exchange", name)
     }
 
+    /// `[oslo_messaging_pika] quorum_queues`: declare notification and RPC server queues
+    /// as quorum queues (always durable). Leave it off when Python services share the
+    /// queues: they declare classic ones.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use warren_core::ConfigBuilder;
+    /// let config = ConfigBuilder::new().quorum_queues(true).build().unwrap();
+    /// assert!(config.pika.quorum_queues);
+    /// ```
+    pub fn quorum_queues(self, enabled: bool) -> Self {
+        self.set(Section::Pika, "quorum_queues", enabled.to_string())
+    }
+
     /// `[oslo_messaging_pika] rpc_queue_expiration`, in whole seconds (a fraction is
     /// dropped).
     pub fn rpc_queue_expiration(self, ttl: Duration) -> Self {

@@ -31,6 +31,7 @@
 //! | `target` | [`Target`]: where an RPC or notification goes |
 //! | `naming` | [`AckMode`] and the exchange, queue and routing-key names of the driver |
 //! | `topology` | [`Topology`]: exchanges, queues and bindings to declare, as data |
+//! | `queue_type` | [`QueueType`]: classic (the driver's) or quorum queues |
 //! | `rpc_topology` | [`rpc_server_topology`], [`rpc_reply_topology`]: the RPC queues |
 //! | `notification_topology` | [`notification_listener_topology`]: notification queues |
 //! | `version` | [`Version`]: RPC API versions and their compatibility rule |
@@ -81,6 +82,7 @@ mod pika_options;
 mod priority;
 mod properties;
 mod python_json;
+mod queue_type;
 mod remote_error;
 mod retry;
 mod rpc_reply;
@@ -124,6 +126,7 @@ pub use properties::{
     DELIVERY_MODE_PERSISTENT, DELIVERY_MODE_TRANSIENT, DRIVER_VERSION, DRIVER_VERSION_HEADER,
     MessageProperties, expiration_from_remaining,
 };
+pub use queue_type::QueueType;
 pub use remote_error::{BUILTINS_MODULE, DISPATCHER_MODULE, PY2_BUILTINS_MODULE, RemoteError};
 pub use retry::{InvalidRetry, Retry};
 pub use rpc_reply::RpcReply;

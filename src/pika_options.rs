@@ -96,6 +96,13 @@ pub struct PikaOptions {
     #[serde(serialize_with = "ser_seconds")]
     pub notification_retry_delay: Duration,
 
+    // Queues.
+    /// Declare notification and RPC server queues as quorum queues (`x-queue-type` =
+    /// `quorum`, always durable) instead of classic ones. Default `false`: the Python
+    /// driver declares classic queues, and every service sharing a queue must declare
+    /// it alike. Reply queues stay classic.
+    pub quorum_queues: bool,
+
     // RPC.
     /// `x-expires` of RPC server and reply queues, whole seconds. Default 60 s.
     #[serde(serialize_with = "ser_seconds")]
@@ -148,6 +155,7 @@ impl Default for PikaOptions {
             notification_listener_prefetch_count: 100,
             default_notification_retry_attempts: Retry::Forever,
             notification_retry_delay: QUARTER_SECOND,
+            quorum_queues: false,
             rpc_queue_expiration: Duration::from_secs(60),
             default_rpc_exchange: "openstack_rpc".to_owned(),
             rpc_reply_exchange: "openstack_rpc_reply".to_owned(),

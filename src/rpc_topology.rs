@@ -6,6 +6,7 @@ use std::time::Duration;
 use uuid::Uuid;
 
 use crate::naming::{AckMode, NameError, check_name, rpc_fanout_routing_key, rpc_queue_name};
+use crate::queue_type::QueueType;
 use crate::topology::{ExchangeDeclaration, QueueArguments, QueueDeclaration, Topology};
 
 /// The ids of the two worker queues of an RPC server, one per [`AckMode`].
@@ -45,6 +46,9 @@ impl WorkerIds {
 /// non-durable `exchange` (the target's exchange or `default_rpc_exchange`). An empty
 /// `server` gives only the topic queues, as in the Python driver.
 ///
+/// With [`QueueType::Quorum`] (`quorum_queues`) the six queues are quorum queues, hence
+/// durable, and keep their `x-expires`; the exchange is unchanged.
+///
 /// # Errors
 ///
 /// [`NameError::TooLong`] when a name exceeds 255 bytes.
@@ -54,8 +58,9 @@ pub fn rpc_server_topology(
     server: &str,
     rpc_queue_expiration: Duration,
     workers: WorkerIds,
+    queue_type: QueueType,
 ) -> Result<Topology, NameError> {
-    let args = QueueArguments::expiring(rpc_queue_expiration);
+    let args = QueueArguments::expiring(rpc_queue_expiration).of_type(queue_type);
     let mut topo = Topology::default();
     topo.add_exchange(ExchangeDeclaration::direct(exchange, false)?);
     for ack in AckMode::ALL {
@@ -79,6 +84,8 @@ pub fn rpc_server_topology(
 /// The reply queue of an RPC client (spec §4.3.2): `queue_name` (see
 /// [`reply_queue_name`](crate::reply_queue_name)), non-durable with `x-expires`, bound
 /// with its own name on the non-durable `rpc_reply_exchange`, consumed with manual acks.
+/// Always a classic queue, even with `quorum_queues`: it belongs to one process and
+/// lives no longer than it, so replicating it would only slow every call down.
 ///
 /// # Errors
 ///
@@ -117,8 +124,10 @@ mod tests {
     use super::*;
     use crate::ExchangeKind;
     use crate::notification_listener_topology;
+    use crate::topology::ArgumentValue;
 
     const MINUTE: Duration = Duration::from_secs(60);
+    const CLASSIC: QueueType = QueueType::Classic;
 
     fn srv1_workers() -> WorkerIds {
         WorkerIds {
@@ -129,8 +138,15 @@ mod tests {
 
     #[test]
     fn test_declare_rpc_queue_bindings() {
-        let topo = rpc_server_topology("openstack_rpc", "interop", "srv1", MINUTE, srv1_workers())
-            .unwrap();
+        let topo = rpc_server_topology(
+            "openstack_rpc",
+            "interop",
+            "srv1",
+            MINUTE,
+            srv1_workers(),
+            CLASSIC,
+        )
+        .unwrap();
         assert_eq!(
             topo.exchanges,
             vec![ExchangeDeclaration {
@@ -166,7 +182,11 @@ mod tests {
         );
         for q in &topo.queues {
             assert!(!q.durable && !q.exclusive && !q.auto_delete, "{q:?}");
-            assert_eq!(q.arguments.x_expires_ms, Some(60_000));
+            assert_eq!(
+                q.arguments.to_pairs(),
+                [("x-expires", ArgumentValue::LongInt(60_000))],
+                "classic: no x-queue-type"
+            );
         }
         assert_eq!(
             topo.binding_rows(),
@@ -201,9 +221,44 @@ mod tests {
 
     #[test]
     fn rpc_server_without_server_declares_topic_queues_only() {
-        let topo = rpc_server_topology("e", "t", "", MINUTE, WorkerIds::random()).unwrap();
+        let topo = rpc_server_topology("e", "t", "", MINUTE, WorkerIds::random(), CLASSIC).unwrap();
         let names: Vec<&str> = topo.queues.iter().map(|q| q.name.as_str()).collect();
         assert_eq!(names, ["no_ack.t", "with_ack.t"]);
+    }
+
+    #[test]
+    fn quorum_server_queues_are_durable_and_keep_x_expires() {
+        let classic = rpc_server_topology("e", "t", "s", MINUTE, srv1_workers(), CLASSIC).unwrap();
+        let quorum =
+            rpc_server_topology("e", "t", "s", MINUTE, srv1_workers(), QueueType::Quorum).unwrap();
+        // Same objects, same names and bindings; only the queues' type and durability.
+        assert_eq!(quorum.exchanges, classic.exchanges);
+        assert_eq!(quorum.bindings, classic.bindings);
+        assert_eq!(quorum.queues.len(), 6);
+        for (q, c) in quorum.queues.iter().zip(&classic.queues) {
+            assert_eq!((&q.name, q.consume), (&c.name, c.consume));
+            assert!(q.durable && !q.exclusive && !q.auto_delete, "{q:?}");
+            assert_eq!(
+                q.arguments.to_pairs(),
+                [
+                    ("x-expires", ArgumentValue::LongInt(60_000)),
+                    ("x-queue-type", ArgumentValue::LongString("quorum")),
+                ]
+            );
+        }
+        let no_expiry = rpc_server_topology(
+            "e",
+            "t",
+            "s",
+            Duration::ZERO,
+            srv1_workers(),
+            QueueType::Quorum,
+        )
+        .unwrap();
+        assert!(
+            no_expiry.queues.iter().all(|q| q.arguments.to_pairs()
+                == [("x-queue-type", ArgumentValue::LongString("quorum"))])
+        );
     }
 
     #[test]
@@ -244,17 +299,26 @@ mod tests {
     /// (wire samples, section 1), rebuilt from our constructors.
     #[test]
     fn matches_captured_broker_objects() {
-        let mut topo =
-            rpc_server_topology("openstack_rpc", "interop", "srv1", MINUTE, srv1_workers())
-                .unwrap();
+        let mut topo = rpc_server_topology(
+            "openstack_rpc",
+            "interop",
+            "srv1",
+            MINUTE,
+            srv1_workers(),
+            CLASSIC,
+        )
+        .unwrap();
         let srv2 = WorkerIds {
             no_ack: Uuid::parse_str("663ec6fd327f476eae384a80bf1585ff").unwrap(),
             with_ack: Uuid::parse_str("03e8b30b704949869f04e19f23fedacd").unwrap(),
         };
-        topo.merge(rpc_server_topology("openstack_rpc", "interop", "srv2", MINUTE, srv2).unwrap());
+        topo.merge(
+            rpc_server_topology("openstack_rpc", "interop", "srv2", MINUTE, srv2, CLASSIC).unwrap(),
+        );
         let pairs: Vec<(&str, &str)> = PRIORITIES.iter().map(|p| ("notifications", *p)).collect();
         topo.merge(
-            notification_listener_topology("openstack_notification", &pairs, None, false).unwrap(),
+            notification_listener_topology("openstack_notification", &pairs, None, false, CLASSIC)
+                .unwrap(),
         );
         let reply = "reply.interop.rpc_client.0e9e29eaec4d4e13a1f809f2ebd4ff36";
         topo.merge(rpc_reply_topology("openstack_rpc_reply", reply, MINUTE).unwrap());

@@ -9,6 +9,7 @@
 use std::time::Duration;
 
 use crate::naming::{AckMode, NameError, check_name};
+use crate::queue_type::QueueType;
 
 /// The exchange type. The Pika driver only uses `direct` exchanges.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -62,14 +63,18 @@ impl ExchangeDeclaration {
 /// The `arguments` table of a `queue.declare`.
 ///
 /// Only RPC server and reply queues carry `x-expires`; notification queues carry
-/// nothing (see [`QueueArguments::expiring`]).
+/// nothing (see [`QueueArguments::expiring`]). With `quorum_queues`, notification and
+/// RPC server queues also carry `x-queue-type` (see [`QueueArguments::of_type`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct QueueArguments {
     /// `x-expires`: milliseconds an unused queue lives before the broker deletes it.
     pub x_expires_ms: Option<i64>,
+    /// `x-queue-type`; [`QueueType::Classic`] sends no argument.
+    pub queue_type: QueueType,
 }
 
-/// An integer value of an AMQP field table, in the width the Python driver sends.
+/// A value of an AMQP field table, in the field type the Python driver (or, for what
+/// it never sends, RabbitMQ's documentation) uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ArgumentValue {
     /// Signed 32-bit, field type `I` (lapin `AMQPValue::LongInt`), as in the captures.
@@ -77,6 +82,9 @@ pub enum ArgumentValue {
     /// Signed 64-bit, field type `l` (lapin `AMQPValue::LongLongInt`), for values that do
     /// not fit 32 bits. RabbitMQ treats both widths as the same argument.
     LongLongInt(i64),
+    /// A string, field type `S` (lapin `AMQPValue::LongString`), as RabbitMQ expects
+    /// for `x-queue-type`.
+    LongString(&'static str),
 }
 
 impl ArgumentValue {
@@ -107,7 +115,21 @@ impl QueueArguments {
         let ms = i64::try_from(rpc_queue_expiration.as_millis()).unwrap_or(i64::MAX);
         Self {
             x_expires_ms: (ms > 0).then_some(ms),
+            queue_type: QueueType::Classic,
         }
+    }
+
+    /// The same arguments for a queue of type `queue_type`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use warren_core::{ArgumentValue, QueueArguments, QueueType};
+    /// let args = QueueArguments::none().of_type(QueueType::Quorum);
+    /// assert_eq!(args.to_pairs(), vec![("x-queue-type", ArgumentValue::LongString("quorum"))]);
+    /// ```
+    pub fn of_type(self, queue_type: QueueType) -> Self {
+        Self { queue_type, ..self }
     }
 
     /// The table as `(key, value)` pairs, ready to copy into a field table.
@@ -122,10 +144,14 @@ impl QueueArguments {
     /// assert!(QueueArguments::none().to_pairs().is_empty());
     /// ```
     pub fn to_pairs(&self) -> Vec<(&'static str, ArgumentValue)> {
-        self.x_expires_ms
-            .map(|ms| ("x-expires", ArgumentValue::from_i64(ms)))
-            .into_iter()
-            .collect()
+        let expires = self
+            .x_expires_ms
+            .map(|ms| ("x-expires", ArgumentValue::from_i64(ms)));
+        let queue_type = self
+            .queue_type
+            .x_queue_type()
+            .map(|t| ("x-queue-type", ArgumentValue::LongString(t)));
+        expires.into_iter().chain(queue_type).collect()
     }
 }
 
@@ -136,7 +162,8 @@ pub struct QueueDeclaration {
     /// The queue name.
     pub name: String,
     /// Survives a broker restart: `false` for RPC and reply queues,
-    /// `notification_persistence` for notification queues.
+    /// `notification_persistence` for notification queues; always `true` for a quorum
+    /// queue.
     pub durable: bool,
     /// Always `false`: queues are shared between processes.
     pub exclusive: bool,
@@ -151,6 +178,8 @@ pub struct QueueDeclaration {
 }
 
 impl QueueDeclaration {
+    /// A queue, durable when asked or when its type requires it: RabbitMQ refuses a
+    /// non-durable quorum queue, so `quorum_queues` overrides a `false` here.
     pub(crate) fn new(
         name: String,
         durable: bool,
@@ -159,7 +188,7 @@ impl QueueDeclaration {
     ) -> Self {
         Self {
             name,
-            durable,
+            durable: durable || arguments.queue_type.is_always_durable(),
             exclusive: false,
             auto_delete: false,
             arguments,
@@ -196,9 +225,10 @@ pub enum Declaration<'a> {
 ///
 /// ```
 /// use std::time::Duration;
-/// use warren_core::{rpc_server_topology, WorkerIds};
+/// use warren_core::{rpc_server_topology, QueueType, WorkerIds};
 /// let topo = rpc_server_topology(
 ///     "openstack_rpc", "compute", "host1", Duration::from_secs(60), WorkerIds::random(),
+///     QueueType::Classic,
 /// ).unwrap();
 /// assert_eq!(topo.queues.len(), 6);
 /// assert_eq!(topo.queues[0].name, "no_ack.compute");
@@ -309,7 +339,15 @@ mod tests {
 
     #[test]
     fn zero_expiration_sends_no_argument() {
-        let topo = rpc_server_topology("e", "t", "s", Duration::ZERO, WorkerIds::random()).unwrap();
+        let topo = rpc_server_topology(
+            "e",
+            "t",
+            "s",
+            Duration::ZERO,
+            WorkerIds::random(),
+            QueueType::Classic,
+        )
+        .unwrap();
         assert!(
             topo.queues
                 .iter()
@@ -332,11 +370,30 @@ mod tests {
     }
 
     #[test]
+    fn quorum_adds_the_queue_type_after_x_expires() {
+        let args = QueueArguments::expiring(MINUTE).of_type(QueueType::Quorum);
+        assert_eq!(
+            args.to_pairs(),
+            vec![
+                ("x-expires", ArgumentValue::LongInt(60_000)),
+                ("x-queue-type", ArgumentValue::LongString("quorum")),
+            ]
+        );
+        let queue = QueueDeclaration::new("q".into(), false, args, None);
+        assert!(queue.durable, "RabbitMQ refuses a non-durable quorum queue");
+        assert!(!queue.exclusive && !queue.auto_delete);
+        let classic = QueueDeclaration::new("q".into(), false, QueueArguments::none(), None);
+        assert!(!classic.durable);
+    }
+
+    #[test]
     fn pool_across_exchanges_merges_into_one_queue() {
+        let pairs = [("t", "info")];
+        let classic = QueueType::Classic;
         let mut topo =
-            notification_listener_topology("a", &[("t", "info")], Some("pool"), false).unwrap();
+            notification_listener_topology("a", &pairs, Some("pool"), false, classic).unwrap();
         topo.merge(
-            notification_listener_topology("b", &[("t", "info")], Some("pool"), false).unwrap(),
+            notification_listener_topology("b", &pairs, Some("pool"), false, classic).unwrap(),
         );
         assert_eq!(topo.exchanges.len(), 2);
         assert_eq!(topo.queues.len(), 1);

@@ -8,7 +8,7 @@ use lapin::options::{
 use lapin::types::{AMQPValue, FieldTable};
 use lapin::{Channel, Consumer, ExchangeKind};
 
-use warren_core::{Declaration, Topology};
+use warren_core::{ArgumentValue, Declaration, QueueArguments, Topology};
 
 use crate::Error;
 
@@ -36,13 +36,13 @@ pub(crate) async fn declare_exchange(
         .map_err(|e| Error::from_lapin(&format!("exchange.declare {name:?}"), &e))
 }
 
-/// `queue.declare` of a Pika-driver queue: never exclusive nor auto-delete;
-/// `x-expires` in milliseconds when given.
+/// `queue.declare` of a Pika-driver queue: never exclusive nor auto-delete; the
+/// `arguments` (`x-expires`, `x-queue-type`) as [`QueueArguments::to_pairs`] gives them.
 pub(crate) async fn declare_queue(
     channel: &Channel,
     name: &str,
     durable: bool,
-    arguments: &[(&str, i64)],
+    arguments: &QueueArguments,
 ) -> Result<(), Error> {
     let options = QueueDeclareOptions {
         passive: false,
@@ -52,14 +52,19 @@ pub(crate) async fn declare_queue(
         nowait: false,
     };
     let mut table = FieldTable::default();
-    for (key, value) in arguments {
-        table.insert((*key).into(), AMQPValue::LongLongInt(*value));
+    for (key, value) in arguments.to_pairs() {
+        let value = match value {
+            ArgumentValue::LongInt(i) => AMQPValue::LongInt(i),
+            ArgumentValue::LongLongInt(i) => AMQPValue::LongLongInt(i),
+            ArgumentValue::LongString(s) => AMQPValue::LongString(s.into()),
+        };
+        table.insert(key.into(), value);
     }
     channel
         .queue_declare(name.into(), options, table)
         .await
         .map(|_| ())
-        .map_err(|e| Error::from_lapin(&format!("queue.declare {name:?}"), &e))
+        .map_err(|e| Error::from_queue_declare(name, arguments.queue_type, durable, &e))
 }
 
 /// `queue.bind`.
@@ -113,12 +118,7 @@ pub(crate) async fn declare_topology(channel: &Channel, topology: &Topology) -> 
         match step {
             Declaration::Exchange(e) => declare_exchange(channel, &e.name, e.durable).await?,
             Declaration::Queue(q) => {
-                let args: Vec<(&str, i64)> = q
-                    .arguments
-                    .x_expires_ms
-                    .map(|ms| vec![("x-expires", ms)])
-                    .unwrap_or_default();
-                declare_queue(channel, &q.name, q.durable, &args).await?
+                declare_queue(channel, &q.name, q.durable, &q.arguments).await?
             }
             Declaration::Bind(b) => {
                 bind_queue(channel, &b.queue, &b.exchange, &b.routing_key).await?

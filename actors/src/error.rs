@@ -2,7 +2,8 @@
 
 use std::time::Duration;
 
-use warren_core::{ConfigError, RemoteError, WireError};
+use lapin::protocol::{AMQPErrorKind, AMQPSoftError};
+use warren_core::{ConfigError, QueueType, RemoteError, WireError};
 
 /// What went wrong with a warren operation.
 ///
@@ -78,13 +79,40 @@ pub enum Error {
         /// The time allowed.
         after: Duration,
     },
-    /// The broker refused an operation on a channel (for example a declaration whose
-    /// arguments differ from the existing queue's: `406 PRECONDITION_FAILED`).
+    /// The broker refused an operation on a channel (for example an exchange
+    /// declaration whose durability differs from the existing exchange's).
     #[error("the broker refused {operation}: {reason}")]
     Broker {
         /// The AMQP operation.
         operation: String,
         /// The broker's reply text.
+        reason: String,
+    },
+    /// The broker refused to declare a queue because one of that name exists with
+    /// other properties (`406 PRECONDITION_FAILED`): a classic queue while
+    /// `quorum_queues` is on (RabbitMQ then names `durable` first, as quorum queues are
+    /// always durable) or the reverse, another durability (`notification_persistence`)
+    /// or another `x-expires` (`rpc_queue_expiration`). Retrying does not help until
+    /// someone deletes the queue or changes the option; listeners and servers keep
+    /// retrying, so either fix takes effect without a restart.
+    #[error(
+        "the broker refused to declare queue {queue:?} as a {} {queue_type} queue: a queue \
+         of that name exists with other properties ({reason}). Every service sharing a \
+         queue must declare it alike: either delete the queue so it is declared anew \
+         (`rabbitmqctl delete_queue {queue}`; the messages in it are lost), or set \
+         quorum_queues, notification_persistence and rpc_queue_expiration in \
+         [oslo_messaging_pika] as the services already using it do (Python services \
+         declare classic queues: keep quorum_queues = false)",
+        if *.durable { "durable" } else { "non-durable" }
+    )]
+    QueueMismatch {
+        /// The queue.
+        queue: String,
+        /// The type warren declared it with.
+        queue_type: QueueType,
+        /// Whether warren declared it durable.
+        durable: bool,
+        /// The broker's reply text, naming the first argument that differs.
         reason: String,
     },
     /// The target cannot be used for this operation.
@@ -149,6 +177,33 @@ impl Error {
         )
     }
 
+    /// Map a lapin error met while declaring `queue` (of `queue_type`, `durable`): a
+    /// `406 PRECONDITION_FAILED` becomes [`Error::QueueMismatch`], which says what to do
+    /// about it.
+    pub(crate) fn from_queue_declare(
+        queue: &str,
+        queue_type: QueueType,
+        durable: bool,
+        error: &lapin::Error,
+    ) -> Self {
+        match error.kind() {
+            lapin::ErrorKind::ProtocolError(amqp)
+                if matches!(
+                    amqp.kind(),
+                    AMQPErrorKind::Soft(AMQPSoftError::PRECONDITIONFAILED)
+                ) =>
+            {
+                Error::QueueMismatch {
+                    queue: queue.to_owned(),
+                    queue_type,
+                    durable,
+                    reason: amqp.get_message().to_string(),
+                }
+            }
+            _ => Self::from_lapin(&format!("queue.declare {queue:?}"), error),
+        }
+    }
+
     /// Map a lapin error met while doing `operation`.
     pub(crate) fn from_lapin(operation: &str, error: &lapin::Error) -> Self {
         match error.kind() {
@@ -168,5 +223,44 @@ impl From<ConfigError> for Error {
         Error::Config {
             reason: e.to_string(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use lapin::protocol::AMQPError;
+
+    use super::*;
+
+    fn closed_with(kind: AMQPSoftError, text: &str) -> lapin::Error {
+        lapin::ErrorKind::ProtocolError(AMQPError::new(kind.into(), text.into())).into()
+    }
+
+    #[test]
+    fn a_406_on_queue_declare_says_what_to_do() {
+        // What RabbitMQ 3.10 answers when a classic queue is declared as quorum.
+        let text = "PRECONDITION_FAILED - inequivalent arg 'durable' for queue 'q' in vhost \
+                    '/': received 'true' but current is 'false'";
+        let refused = closed_with(AMQPSoftError::PRECONDITIONFAILED, text);
+        let e = Error::from_queue_declare("q", QueueType::Quorum, true, &refused);
+        assert!(matches!(&e, Error::QueueMismatch { queue, .. } if queue == "q"));
+        assert!(!e.is_retryable());
+        let shown = e.to_string();
+        let hints = [
+            "declare queue \"q\" as a durable quorum queue",
+            text,
+            "rabbitmqctl delete_queue q",
+            "quorum_queues = false",
+        ];
+        for hint in hints {
+            assert!(shown.contains(hint), "{hint:?} missing from: {shown}");
+        }
+    }
+
+    #[test]
+    fn other_refusals_stay_broker_errors() {
+        let refused = closed_with(AMQPSoftError::ACCESSREFUSED, "ACCESS_REFUSED - no access");
+        let e = Error::from_queue_declare("q", QueueType::Classic, false, &refused);
+        assert!(matches!(e, Error::Broker { .. }), "{e:?}");
     }
 }

@@ -25,7 +25,7 @@ enum Phase {
 pub(crate) struct Lifecycle {
     phase: Phase,
     in_flight: usize,
-    ready_waiters: Vec<oneshot::Sender<()>>,
+    ready_waiters: Vec<oneshot::Sender<Result<(), Error>>>,
     stop_waiters: Vec<oneshot::Sender<()>>,
     /// The close reason given to the broker, e.g. "RPC server stopped".
     closing: &'static str,
@@ -70,9 +70,22 @@ impl Lifecycle {
         }
         self.phase = Phase::Consuming { channel, tags };
         for w in self.ready_waiters.drain(..) {
-            let _ = w.send(());
+            let _ = w.send(Ok(()));
         }
         true
+    }
+
+    /// Set-up failed with `error`; the actor restarts and tries again. A queue that
+    /// exists with other properties stays so until someone deletes it or changes the
+    /// configuration, so pending `ready()` waiters get that error instead of waiting
+    /// for ever; a later `ready()` waits for the next attempt. Other failures (a lost
+    /// connection) pass with retrying, and the waiters keep waiting.
+    pub(crate) fn set_up_failed(&mut self, error: &Error) {
+        if matches!(error, Error::QueueMismatch { .. }) {
+            for w in self.ready_waiters.drain(..) {
+                let _ = w.send(Err(error.clone()));
+            }
+        }
     }
 
     /// Done for good: answer `stop()` waiters, and `ready()` ones with `Shutdown`.
@@ -85,7 +98,8 @@ impl Lifecycle {
         self.ready_waiters.clear();
     }
 
-    /// Resolves once consuming, or with `Shutdown` when stopped first.
+    /// Resolves once consuming, with `Shutdown` when stopped first, or with the error of
+    /// a set-up that cannot succeed as things are (see [`Lifecycle::set_up_failed`]).
     pub(crate) fn ready(&mut self) -> ResponseFuture<Result<(), Error>> {
         match self.phase {
             Phase::Consuming { .. } => Box::pin(async { Ok(()) }),
@@ -93,7 +107,7 @@ impl Lifecycle {
             Phase::SettingUp => {
                 let (tx, rx) = oneshot::channel();
                 self.ready_waiters.push(tx);
-                Box::pin(async move { rx.await.map_err(|_| Error::Shutdown) })
+                Box::pin(async move { rx.await.unwrap_or(Err(Error::Shutdown)) })
             }
         }
     }

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use warren_core::{Config, Retry, Serializer};
+use warren_core::{Config, QueueType, Retry, Serializer};
 
 use crate::Error;
 use crate::connection::{ConnectionSettings, HostEndpoint};
@@ -36,6 +36,8 @@ pub(crate) struct RpcSettings {
     pub(crate) reply_retry: Retry,
     pub(crate) reply_retry_delay: Duration,
     pub(crate) queue_expiration: Duration,
+    /// The type of the server queues; the reply queue is always classic.
+    pub(crate) queue_type: QueueType,
     pub(crate) listener_prefetch: u16,
     pub(crate) reply_prefetch: u16,
     pub(crate) pool_timeout: Duration,
@@ -55,6 +57,7 @@ impl RpcSettings {
             reply_retry: p.rpc_reply_retry_attempts,
             reply_retry_delay: p.rpc_reply_retry_delay,
             queue_expiration: p.rpc_queue_expiration,
+            queue_type: QueueType::from_quorum_queues(p.quorum_queues),
             listener_prefetch: p.rpc_listener_prefetch_count,
             reply_prefetch: p.rpc_reply_listener_prefetch_count,
             pool_timeout: p.pool_timeout,
@@ -133,6 +136,9 @@ pub(crate) fn connection_settings(config: &Config, connection_name: String) -> C
 pub(crate) struct NotifySettings {
     pub(crate) default_exchange: String,
     pub(crate) persistent: bool,
+    /// The type of listener and store-and-forward queues (quorum ones are durable even
+    /// when not `persistent`).
+    pub(crate) queue_type: QueueType,
     pub(crate) serializer: Serializer,
     pub(crate) topics: Vec<String>,
     pub(crate) retry: Retry,
@@ -148,6 +154,7 @@ impl NotifySettings {
         Self {
             default_exchange: p.default_notification_exchange.clone(),
             persistent: p.notification_persistence,
+            queue_type: QueueType::from_quorum_queues(p.quorum_queues),
             serializer: p.default_serializer_type,
             topics: config.notifications.topics.clone(),
             // `[oslo_messaging_notifications] retry` is what oslo's Notifier passes.

@@ -62,6 +62,7 @@ fn guide_defaults() {
     assert_eq!(p.rpc_reply_exchange, "openstack_rpc_reply");
     assert_eq!(p.rpc_reply_listener_prefetch_count, 100);
     assert_eq!(p.default_rpc_retry_attempts, Retry::Forever);
+    assert!(!p.quorum_queues, "Python peers declare classic queues");
     assert_eq!(c.notifications.topics, ["notifications"]);
 }
 
@@ -93,6 +94,7 @@ notification_persistence = true
 notification_listener_prefetch_count = 7
 default_notification_retry_attempts = 0
 notification_retry_delay = 0.5
+quorum_queues = yes
 rpc_queue_expiration = 30
 rpc_listener_prefetch_count = 9
 rpc_reply_listener_prefetch_count = 11
@@ -134,6 +136,7 @@ retry = 5
     assert_eq!(p.notification_listener_prefetch_count, 7);
     assert_eq!(p.default_notification_retry_attempts, Retry::NoRetrier);
     assert_eq!(p.notification_retry_delay, Duration::from_millis(500));
+    assert!(p.quorum_queues);
     assert_eq!(p.rpc_queue_expiration, Duration::from_secs(30));
     assert_eq!(p.default_rpc_exchange, "nova_rpc");
     assert_eq!(p.rpc_reply_exchange, "nova_rpc_reply");
@@ -192,6 +195,7 @@ fn typed_setters_override_the_file() {
         .connection_factory(ConnectionFactory::New)
         .default_serializer_type(Serializer::Msgpack)
         .notification_persistence(true)
+        .quorum_queues(true)
         .rpc_queue_expiration(Duration::from_secs(15))
         .rpc_response_timeout(Duration::from_secs(5))
         .executor_thread_pool_size(NonZeroUsize::new(2).unwrap())
@@ -204,7 +208,7 @@ fn typed_setters_override_the_file() {
     assert_eq!(c.control_exchange, "b");
     assert_eq!(c.pika.heartbeat_interval, Duration::from_secs(5));
     assert_eq!(c.pika.pool_max_size.get(), 4);
-    assert!(c.pika.ssl && c.pika.notification_persistence);
+    assert!(c.pika.ssl && c.pika.notification_persistence && c.pika.quorum_queues);
     assert_eq!(c.pika.connection_factory, ConnectionFactory::New);
     assert_eq!(c.pika.default_serializer_type, Serializer::Msgpack);
     assert_eq!(c.pika.rpc_queue_expiration, Duration::from_secs(15));
@@ -245,6 +249,21 @@ fn explicit_exchanges_are_not_substituted() {
     assert_eq!(c.pika.default_rpc_exchange, "mine_${control_exchange}");
     assert_eq!(c.pika.rpc_reply_exchange, "replies");
     assert_eq!(c.pika.default_notification_exchange, "notes");
+}
+
+#[test]
+fn quorum_queues_can_be_set_from_the_url_query() {
+    let c = from_file("[oslo_messaging_pika]\nquorum_queues = false\n")
+        .transport_url(url("pika://h/?quorum_queues=true"))
+        .build()
+        .unwrap();
+    assert!(c.pika.quorum_queues, "the query beats the file");
+    let err = error_of(
+        ConfigBuilder::new()
+            .transport_url(url("pika://h/?quorum_queues=maybe"))
+            .build(),
+    );
+    assert_eq!(problem(&err).0, "quorum_queues");
 }
 
 #[test]

@@ -2,12 +2,13 @@
 //!
 //! It declares, for every (topic, priority) pair its endpoints handle, the queue
 //! `<topic>.<priority>` — or one shared `<pool>` queue bound once per pair — on the
-//! notification exchange (durable with `notification_persistence`, no `x-expires`),
-//! and consumes with manual acks and `notification_listener_prefetch_count`. Each
-//! notification is acked only after its handlers ran (or requeued when they ask and
-//! the listener allows it), so a crash before handling loses nothing. A message that
-//! cannot be decoded (bad body, unknown priority, bad headers) is rejected without
-//! requeue, logged with its message id and counted; the listener goes on.
+//! notification exchange (durable with `notification_persistence`, no `x-expires`;
+//! quorum queues, always durable, with `quorum_queues`), and consumes with manual acks
+//! and `notification_listener_prefetch_count`. Each notification is acked only after
+//! its handlers ran (or requeued when they ask and the listener allows it), so a crash
+//! before handling loses nothing. A message that cannot be decoded (bad body, unknown
+//! priority, bad headers) is rejected without requeue, logged with its message id and
+//! counted; the listener goes on.
 //!
 //! With a batch size, notifications are buffered (at most the prefetch count) and
 //! handed over per priority when the batch is full or `batch_timeout` after its first
@@ -119,6 +120,7 @@ impl NotificationListenerActor {
             Err(Error::Shutdown) => act.lifecycle.stopped(),
             Err(e) => {
                 tracing::warn!(error = %e, "notification listener set-up failed; retrying");
+                act.lifecycle.set_up_failed(&e);
                 ctx.stop();
             }
         }));
@@ -279,7 +281,8 @@ impl Handler<HandlingDone> for NotificationListenerActor {
     }
 }
 
-/// Resolves once the listener consumes its queues.
+/// Resolves once the listener consumes its queues, or with [`Error::QueueMismatch`]
+/// when the broker refuses to declare one of them (the listener keeps trying).
 #[derive(Debug, Message)]
 #[rtype(result = "Result<(), Error>")]
 pub struct ListenerReady;

@@ -129,6 +129,7 @@ impl NotificationListener {
                 &pairs,
                 options.pool.as_deref(),
                 shared.notify.persistent,
+                shared.notify.queue_type,
             )
             .map_err(|e| invalid(e.to_string()))?;
             topology.merge(t);
@@ -157,7 +158,11 @@ impl NotificationListener {
     ///
     /// # Errors
     ///
-    /// [`Error::Shutdown`] when the listener was stopped first.
+    /// [`Error::Shutdown`] when the listener was stopped first;
+    /// [`Error::QueueMismatch`] when one of its queues exists with other properties
+    /// (for example a classic queue while `quorum_queues` is on). The listener keeps
+    /// trying every `host_connection_reconnect_delay`, so it consumes once the queue
+    /// is deleted; a later `ready()` waits for that.
     pub async fn ready(&self) -> Result<(), Error> {
         self.actor
             .send(ListenerReady)

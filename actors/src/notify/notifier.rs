@@ -5,7 +5,8 @@
 //! `<topic>.<priority>` for every topic, mandatory and confirmed, persistent when
 //! `notification_persistence` is on. When no queue is bound for the key (or the
 //! exchange is missing) the sender declares the exchange and a queue named after the
-//! routing key, then retries: notifications sent before any listener exists wait
+//! routing key (a quorum queue with `quorum_queues`, as a listener declares it), then
+//! retries: notifications sent before any listener exists wait
 //! there (store and forward). Retries follow `[oslo_messaging_notifications] retry`
 //! and `notification_retry_delay`. Unlike the Python driver, which only logs it, a
 //! notification that finally cannot be delivered is an error for the caller.
@@ -71,11 +72,16 @@ impl Supervised for NotifierActor {}
 /// Declare the sender-side fallback (exchange, queue `<topic>.<priority>`, binding).
 async fn declare_fallback(shared: &Shared, exchange: &str, routing_key: &str) {
     let result = async {
-        let topology =
-            notification_sender_fallback_topology(exchange, routing_key, shared.notify.persistent)
-                .map_err(|e| Error::InvalidTarget {
-                    reason: e.to_string(),
-                })?;
+        let settings = &shared.notify;
+        let topology = notification_sender_fallback_topology(
+            exchange,
+            routing_key,
+            settings.persistent,
+            settings.queue_type,
+        )
+        .map_err(|e| Error::InvalidTarget {
+            reason: e.to_string(),
+        })?;
         let channel = shared
             .connection
             .send(OpenChannel)

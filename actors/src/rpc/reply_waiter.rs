@@ -22,7 +22,7 @@ use futures_util::FutureExt;
 use lapin::message::Delivery;
 use lapin::options::BasicAckOptions;
 use tokio::sync::oneshot;
-use warren_core::RpcReply;
+use warren_core::{QueueArguments, RpcReply};
 
 use crate::Error;
 use crate::amqp;
@@ -80,13 +80,10 @@ impl ReplyWaiter {
                 .map_err(|_| Error::Shutdown)??;
             amqp::set_prefetch(&channel, spec.prefetch).await?;
             amqp::declare_exchange(&channel, &spec.exchange, false).await?;
-            let expires_ms = i64::try_from(spec.expiration.as_millis()).unwrap_or(i64::MAX);
-            let args: &[(&str, i64)] = if expires_ms > 0 {
-                &[("x-expires", expires_ms)]
-            } else {
-                &[]
-            };
-            amqp::declare_queue(&channel, &spec.queue, false, args).await?;
+            // Always classic, even with quorum_queues: the queue lives and dies with
+            // this process.
+            let args = QueueArguments::expiring(spec.expiration);
+            amqp::declare_queue(&channel, &spec.queue, false, &args).await?;
             amqp::bind_queue(&channel, &spec.queue, &spec.exchange, &spec.queue).await?;
             let consumer = amqp::consume(&channel, &spec.queue, false).await?;
             Ok::<_, Error>((channel, consumer))

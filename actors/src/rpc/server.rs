@@ -2,16 +2,18 @@
 //!
 //! It declares and consumes the six queues of the Pika driver for `topic` + `server`
 //! (`no_ack` and `with_ack` families: the topic queue shared by the group, the
-//! server's own queue, and a fresh worker queue bound to the fanout key), with
-//! `rpc_listener_prefetch_count`. For each request it validates and decodes the
-//! message, acks it (before dispatch, as the Pika driver does: at most once), runs the
-//! endpoint method on the actor's arbiter, and publishes the reply to
-//! `rpc_reply_exchange` with the request's correlation id and content type, bounded by
-//! the request's `expiration`. A message that cannot be decoded is rejected without
-//! requeue, logged with its message id, and counted; the server goes on.
+//! server's own queue, and a fresh worker queue bound to the fanout key; quorum queues
+//! with `quorum_queues`), with `rpc_listener_prefetch_count`. For each request it
+//! validates and decodes the message, acks it (before dispatch, as the Pika driver
+//! does: at most once), runs the endpoint method on the actor's arbiter, and publishes
+//! the reply to `rpc_reply_exchange` with the request's correlation id and content
+//! type, bounded by the request's `expiration`. A message that cannot be decoded is
+//! rejected without requeue, logged with its message id, and counted; the server goes
+//! on.
 //!
-//! Messages handled: [`WhenReady`] (resolves once consuming), [`StopServer`] (stop
-//! consuming, finish in-flight requests, close the channel).
+//! Messages handled: [`WhenReady`] (resolves once consuming, or with the error of a
+//! queue the broker will not declare as asked), [`StopServer`] (stop consuming, finish
+//! in-flight requests, close the channel).
 //!
 //! Restart behaviour: a failed channel or consumer, or a broker `basic.cancel` (queue
 //! deleted), restarts the actor after `host_connection_reconnect_delay`; it declares
@@ -86,6 +88,7 @@ impl RpcServerActor {
             &self.server,
             self.shared.rpc.queue_expiration,
             WorkerIds::random(),
+            self.shared.rpc.queue_type,
         );
         let setup = async move {
             let topology = topology.map_err(|e| Error::InvalidTarget {
@@ -122,6 +125,7 @@ impl RpcServerActor {
             Err(Error::Shutdown) => act.lifecycle.stopped(),
             Err(e) => {
                 tracing::warn!(topic = %act.topic, error = %e, "RPC server set-up failed; retrying");
+                act.lifecycle.set_up_failed(&e);
                 ctx.stop();
             }
         }));
@@ -333,7 +337,8 @@ impl Handler<RequestDone> for RpcServerActor {
     }
 }
 
-/// Resolves once the server consumes its queues.
+/// Resolves once the server consumes its queues, or with [`Error::QueueMismatch`]
+/// when the broker refuses to declare one of them (the server keeps trying).
 #[derive(Debug, Message)]
 #[rtype(result = "Result<(), Error>")]
 pub struct WhenReady;

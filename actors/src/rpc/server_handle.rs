@@ -68,6 +68,7 @@ impl RpcServer {
             &server,
             shared.rpc.queue_expiration,
             WorkerIds::random(),
+            shared.rpc.queue_type,
         )
         .map_err(|e| invalid(&e.to_string()))?;
         let dispatcher =
@@ -83,7 +84,11 @@ impl RpcServer {
     ///
     /// # Errors
     ///
-    /// [`Error::Shutdown`] when the server was stopped first.
+    /// [`Error::Shutdown`] when the server was stopped first;
+    /// [`Error::QueueMismatch`] when one of its queues exists with other properties
+    /// (for example a classic queue while `quorum_queues` is on). The server keeps
+    /// trying every `host_connection_reconnect_delay`, so it consumes once the queue
+    /// is deleted; a later `ready()` waits for that.
     pub async fn ready(&self) -> Result<(), Error> {
         self.actor
             .send(WhenReady)
