@@ -2,6 +2,7 @@
 //! fails within its timeout with `Error::Blocked`, notifications wait; once the alarm
 //! clears, everything sent is delivered. Runs on a rig node of its own.
 
+mod common;
 #[path = "rig/mod.rs"]
 mod rig;
 
@@ -9,11 +10,7 @@ use std::num::NonZeroUsize;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use tokio::sync::mpsc::unbounded_channel;
-use warren::{
-    ConnectionState, Context, Error, ListenerOptions, NotificationEndpoint, NotificationListener,
-    NotificationResult, Priority, Retry, Section, Target,
-};
+use warren::{ConnectionState, Context, Error, Priority, Retry, Section, Target};
 
 use rig::Rig;
 use rig::service::{SETUP, first_success, start_server};
@@ -26,30 +23,16 @@ async fn a_memory_alarm_blocks_publishers_and_everything_is_delivered_after_it_c
     let rig = Rig::shared(1, "");
     let _turn = rig.exclusive().await;
     let url = Rig::url(&[rig.nodes[0].host()]);
-    let service = rig::transport(&url, "alarm-service", |b| b);
-    let sender = rig::transport(&url, "alarm-sender", |b| b);
+    let service = common::transport_on(&url, "alarm-service", |b| b);
+    let sender = common::transport_on(&url, "alarm-sender", |b| b);
     // One publisher channel, and a short wait for it.
-    let narrow = rig::transport(&url, "alarm-narrow-pool", |b| {
+    let narrow = common::transport_on(&url, "alarm-narrow-pool", |b| {
         b.pool_max_size(NonZeroUsize::MIN)
             .set(Section::Pika, "pool_timeout", "1")
     });
     let topic = "alarm";
     let (server, _) = start_server(&service, topic).await;
-    let (tx, mut received) = unbounded_channel();
-    let listener = NotificationListener::start(
-        &service,
-        &[Target::new(topic)],
-        vec![NotificationEndpoint::new().on(Priority::Info, move |n| {
-            let _ = tx.send(n.payload.as_u64().unwrap_or(u64::MAX));
-            async { NotificationResult::Handled }
-        })],
-        ListenerOptions::default(),
-    )
-    .expect("start the listener");
-    tokio::time::timeout(SETUP, listener.ready())
-        .await
-        .expect("listener ready in time")
-        .expect("listener declared its queue");
+    let (listener, mut received) = common::payload_listener(&service, topic, Priority::Info).await;
     let client = sender
         .rpc_client(Target::new(topic))
         .with_timeout(CALL_TIMEOUT);
@@ -141,7 +124,7 @@ async fn a_memory_alarm_blocks_publishers_and_everything_is_delivered_after_it_c
             .await
             .expect("every notification sent during the alarm is delivered")
             .expect("the listener is alive");
-        got.push(i);
+        got.push(i.as_u64().expect("a sequence number"));
     }
     let delivered = cleared.elapsed();
     let (after, _) = first_success(&client, SETUP).await;

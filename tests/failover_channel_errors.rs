@@ -4,6 +4,7 @@
 //! time on the same connection go on. Runs on a rig node whose `max_message_size` is
 //! 1 MiB.
 
+mod common;
 #[path = "rig/mod.rs"]
 mod rig;
 
@@ -25,7 +26,7 @@ async fn a_channel_error_fails_only_its_operation() {
     let rig = Rig::shared(1, &format!("max_message_size = {MAX_MESSAGE_SIZE}\n"));
     let _turn = rig.exclusive().await;
     let url = Rig::url(&[rig.nodes[0].host()]);
-    let transport = rig::transport(&url, "channel-errors", |b| {
+    let transport = common::transport_on(&url, "channel-errors", |b| {
         b.rpc_response_timeout(Duration::from_secs(2))
     });
     let (server, _started) = start_server(&transport, "channel-errors").await;

@@ -3,6 +3,7 @@
 //! another node by themselves; calls made meanwhile each end, with their result or a
 //! typed error, within their timeout + 1 s.
 
+mod common;
 #[path = "rig/mod.rs"]
 mod rig;
 
@@ -12,12 +13,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 use tokio::sync::mpsc::unbounded_channel;
-use warren::{
-    Context, Endpoint, ListenerOptions, NotificationEndpoint, NotificationListener,
-    NotificationResult, Priority, RemoteError, RpcServer, Target,
-};
+use warren::{Context, Priority, Target};
 
 use rig::Rig;
+use rig::service::{Slow, pending_slow_calls, start_server};
 
 const CALL_TIMEOUT: Duration = Duration::from_secs(3);
 const CALLERS: usize = 4;
@@ -34,7 +33,7 @@ struct Record {
 async fn killing_the_node_a_service_uses_moves_it_to_another_node() {
     let rig = Rig::shared(3, "");
     let _turn = rig.exclusive().await;
-    let service = rig::transport(&rig.url_all(), "cluster-service", |b| b);
+    let service = common::transport_on(&rig.url_all(), "cluster-service", |b| b);
     let (now, mut changes) = rig::states(&service).await;
     let old_host = rig::connected(now, &mut changes, WAIT).await;
     let victim = rig.node_at(&old_host);
@@ -43,37 +42,11 @@ async fn killing_the_node_a_service_uses_moves_it_to_another_node() {
         .filter(|&i| i != victim)
         .map(|i| rig.nodes[i].host())
         .collect();
-    let caller = rig::transport(&Rig::url(&others), "cluster-caller", |b| b);
+    let caller = common::transport_on(&Rig::url(&others), "cluster-caller", |b| b);
 
     let topic = "cluster-kill";
-    let endpoint = Endpoint::new().method("echo", |_ctx, a: serde_json::Value| async move {
-        Ok::<_, RemoteError>(a)
-    });
-    let server = RpcServer::start(
-        &service,
-        Target::new(topic).with_server("s1"),
-        vec![endpoint],
-    )
-    .expect("start the server");
-    tokio::time::timeout(WAIT, server.ready())
-        .await
-        .expect("server ready in time")
-        .expect("server declared its queues");
-    let (tx, mut notes) = unbounded_channel();
-    let listener = NotificationListener::start(
-        &service,
-        &[Target::new(topic)],
-        vec![NotificationEndpoint::new().on(Priority::Info, move |n| {
-            let _ = tx.send(n.event_type);
-            async { NotificationResult::Handled }
-        })],
-        ListenerOptions::default(),
-    )
-    .expect("start the listener");
-    tokio::time::timeout(WAIT, listener.ready())
-        .await
-        .expect("listener ready in time")
-        .expect("listener declared its queue");
+    let (server, _) = start_server(&service, topic).await;
+    let (listener, mut notes) = common::payload_listener(&service, topic, Priority::Info).await;
     let client = caller
         .rpc_client(Target::new(topic))
         .with_timeout(CALL_TIMEOUT);
@@ -126,7 +99,7 @@ async fn killing_the_node_a_service_uses_moves_it_to_another_node() {
     let killed = Instant::now();
     rig.kill(victim);
     notifier
-        .info(&Context::new(), "after-kill", &json!({}))
+        .info(&Context::new(), "after-kill", &json!("after-kill"))
         .await
         .expect("the caller's node took the notification");
     // The service reconnects to another node of the URL.
@@ -192,7 +165,7 @@ async fn killing_the_node_a_service_uses_moves_it_to_another_node() {
         println!("  call failed: {failure}");
     }
     assert_ne!(rig.node_at(&new_host), victim, "moved to another node");
-    assert_eq!(noted.as_deref(), Some("after-kill"));
+    assert_eq!(noted, Some(json!("after-kill")));
     assert!(
         slowest <= CALL_TIMEOUT + Duration::from_secs(1),
         "a call took {slowest:?}, more than its timeout + 1 s"
@@ -209,49 +182,19 @@ async fn killing_the_callers_node_fails_its_pending_calls_at_once() {
     const TIMEOUT: Duration = Duration::from_secs(20);
     let rig = Rig::shared(3, "");
     let _turn = rig.exclusive().await;
-    let caller = rig::transport(&rig.url_all(), "cluster-pending-caller", |b| b);
+    let caller = common::transport_on(&rig.url_all(), "cluster-pending-caller", |b| b);
     let (now, mut changes) = rig::states(&caller).await;
     let victim = rig.node_at(&rig::connected(now, &mut changes, WAIT).await);
     let others: Vec<String> = (0..rig.nodes.len())
         .filter(|&i| i != victim)
         .map(|i| rig.nodes[i].host())
         .collect();
-    let service = rig::transport(&Rig::url(&others), "cluster-pending-service", |b| b);
+    let service = common::transport_on(&Rig::url(&others), "cluster-pending-service", |b| b);
     let topic = "cluster-pending";
-    let (started_tx, mut started_rx) = unbounded_channel::<()>();
-    // The method takes a while, so the calls are pending when the node dies.
-    let endpoint = Endpoint::new().method("slow", move |_ctx, _a: serde_json::Value| {
-        let started = started_tx.clone();
-        async move {
-            let _ = started.send(());
-            tokio::time::sleep(SLOW).await;
-            Ok::<_, RemoteError>("done")
-        }
-    });
-    let server = RpcServer::start(
-        &service,
-        Target::new(topic).with_server("s1"),
-        vec![endpoint],
-    )
-    .expect("start the server");
-    server.ready().await.expect("server ready");
+    let (server, mut started) = start_server(&service, topic).await;
     let client = caller.rpc_client(Target::new(topic)).with_timeout(TIMEOUT);
-
-    let calls: Vec<_> = (0..CALLERS)
-        .map(|_| {
-            let client = client.clone();
-            actix_rt::spawn(async move {
-                let result: Result<String, warren::Error> =
-                    client.call(&Context::new(), "slow", &json!({})).await;
-                (result, Instant::now())
-            })
-        })
-        .collect();
-    for _ in 0..CALLERS {
-        tokio::time::timeout(WAIT, started_rx.recv())
-            .await
-            .expect("every call reached the server");
-    }
+    // The method takes a while, so the calls are pending when the node dies.
+    let calls = pending_slow_calls(&client, CALLERS, SLOW.as_secs_f64(), &mut started).await;
     let killed = Instant::now();
     rig.kill(victim);
     let mut slowest = Duration::ZERO;
@@ -265,7 +208,13 @@ async fn killing_the_callers_node_fails_its_pending_calls_at_once() {
     }
     let retried = Instant::now();
     let again: String = client
-        .call(&Context::new(), "slow", &json!({}))
+        .call(
+            &Context::new(),
+            "slow",
+            &Slow {
+                seconds: SLOW.as_secs_f64(),
+            },
+        )
         .await
         .expect("the next call succeeds through another node");
     println!(
@@ -274,7 +223,7 @@ async fn killing_the_callers_node_fails_its_pending_calls_at_once() {
          next call succeeded after {:.2?} (the method takes {SLOW:?})",
         retried.elapsed()
     );
-    assert_eq!(again, "done");
+    assert_eq!(again, "slept");
     assert!(
         slowest < SLOW,
         "failed before the server would have replied"

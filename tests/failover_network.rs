@@ -3,16 +3,16 @@
 //! node). Missed heartbeats reveal it within 2 × `heartbeat_interval` + 1 s; calls in
 //! flight fail with a typed error; once the fault is over, service resumes by itself.
 
+mod common;
 #[path = "rig/mod.rs"]
 mod rig;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use serde_json::json;
-use warren::{ConnectionState, Context, Transport};
+use warren::{ConnectionState, Transport};
 
-use rig::service::{SETUP, first_success, start_server};
+use rig::service::{SETUP, first_success, pending_slow_calls, start_server};
 use rig::{Mode, Proxy, Rig};
 
 const HEARTBEAT: Duration = Duration::from_secs(1);
@@ -22,7 +22,7 @@ const SLOW_SECONDS: f64 = 8.0;
 const PENDING: usize = 3;
 
 fn transport(url: &str, name: &str) -> Transport {
-    rig::transport(url, name, |b| b.heartbeat_interval(HEARTBEAT))
+    common::transport_on(url, name, |b| b.heartbeat_interval(HEARTBEAT))
 }
 
 /// What one fault did, as the test measured it.
@@ -51,22 +51,7 @@ async fn fault_and_heal(
     let (now, mut changes) = rig::states(&caller).await;
     rig::connected(now, &mut changes, SETUP).await;
 
-    let calls: Vec<_> = (0..PENDING)
-        .map(|_| {
-            let client = client.clone();
-            actix_rt::spawn(async move {
-                let r: Result<String, warren::Error> = client
-                    .call(&Context::new(), "slow", &json!({"seconds": SLOW_SECONDS}))
-                    .await;
-                (r, Instant::now())
-            })
-        })
-        .collect();
-    for _ in 0..PENDING {
-        tokio::time::timeout(SETUP, started.recv())
-            .await
-            .expect("every slow call reached the server");
-    }
+    let calls = pending_slow_calls(&client, PENDING, SLOW_SECONDS, &mut started).await;
 
     let cut = Instant::now();
     fault();

@@ -2,6 +2,7 @@
 //! to a durable queue. Every notification confirmed to the sender reaches the listener;
 //! duplicates are counted, losses must be zero. Runs on a rig node of its own.
 
+mod common;
 #[path = "rig/mod.rs"]
 mod rig;
 
@@ -12,11 +13,7 @@ use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 use serde_json::json;
-use tokio::sync::mpsc::unbounded_channel;
-use warren::{
-    Context, ListenerOptions, NotificationEndpoint, NotificationListener, NotificationResult,
-    Priority, Target,
-};
+use warren::{Context, Priority};
 
 use rig::Rig;
 
@@ -26,31 +23,22 @@ const IN_FLIGHT: usize = 10;
 const RESTART_AT: usize = 3_000;
 const WAIT: Duration = Duration::from_secs(180);
 
+/// The sequence number a notification carries as its payload.
+fn sequence(payload: &serde_json::Value) -> usize {
+    payload.as_u64().expect("a sequence number") as usize
+}
+
 #[actix_rt::test]
 async fn a_broker_restart_mid_stream_loses_no_confirmed_notification() {
     let rig = Rig::shared(1, "");
     let _turn = rig.exclusive().await;
     let url = Rig::url(&[rig.nodes[0].host()]);
     let persistent = |b: warren::ConfigBuilder| b.notification_persistence(true);
-    let lt = rig::transport(&url, "restart-listener", persistent);
-    let nt = rig::transport(&url, "restart-notifier", persistent);
+    let lt = common::transport_on(&url, "restart-listener", persistent);
+    let nt = common::transport_on(&url, "restart-notifier", persistent);
     let topic = "restart-stream";
 
-    let (tx, mut rx) = unbounded_channel();
-    let listener = NotificationListener::start(
-        &lt,
-        &[Target::new(topic)],
-        vec![NotificationEndpoint::new().on(Priority::Info, move |n| {
-            let _ = tx.send(n.payload.as_u64().unwrap_or(u64::MAX) as usize);
-            async { NotificationResult::Handled }
-        })],
-        ListenerOptions::default(),
-    )
-    .expect("start the listener");
-    tokio::time::timeout(WAIT, listener.ready())
-        .await
-        .expect("listener ready in time")
-        .expect("listener declared its durable queue");
+    let (listener, mut rx) = common::payload_listener(&lt, topic, Priority::Info).await;
 
     // Restart the broker once RESTART_AT notifications are confirmed.
     let confirmed = Arc::new(AtomicUsize::new(0));
@@ -102,13 +90,13 @@ async fn a_broker_restart_mid_stream_loses_no_confirmed_notification() {
     let deadline = tokio::time::Instant::now() + WAIT;
     while !confirmed.iter().all(|i| deliveries.contains_key(i)) {
         match tokio::time::timeout_at(deadline, rx.recv()).await {
-            Ok(Some(i)) => *deliveries.entry(i).or_default() += 1,
+            Ok(Some(i)) => *deliveries.entry(sequence(&i)).or_default() += 1,
             _ => break,
         }
     }
     listener.stop().await;
     while let Ok(i) = rx.try_recv() {
-        *deliveries.entry(i).or_default() += 1;
+        *deliveries.entry(sequence(&i)).or_default() += 1;
     }
     let lost: Vec<usize> = confirmed
         .iter()

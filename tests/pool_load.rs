@@ -42,27 +42,33 @@ async fn broker_channels(name: &str) -> BTreeSet<u32> {
     .expect("rabbitmqctl ran")
 }
 
-fn pooled(name: &str, recycle: &str, stale: &str) -> warren::Transport {
-    transport_with(name, |b| {
+/// A transport named `name` whose pool holds at most 2 channels, with the given
+/// `pool_recycle` and `pool_stale`, and a notifier that has stored one notification
+/// (declaring the store-and-forward queue, so what follows only publishes).
+async fn warmed_pool(
+    name: &str,
+    recycle: &str,
+    stale: &str,
+) -> (warren::Transport, warren::Notifier) {
+    let t = transport_with(name, |b| {
         b.pool_max_size(NonZeroUsize::new(2).unwrap())
             .set(Section::Pika, "pool_max_overflow", "0")
             .set(Section::Pika, "pool_recycle", recycle)
             .set(Section::Pika, "pool_stale", stale)
-    })
+    });
+    let topic = unique(&format!("{name}-topic"));
+    let notifier = t.notifier("pool-test").with_topics([topic.as_str()]);
+    notifier
+        .info(&Context::new(), "warm-up", &json!(0))
+        .await
+        .expect("warm-up stored");
+    (t, notifier)
 }
 
 #[actix_rt::test]
 async fn fifty_publishers_never_hold_more_than_the_pool_allows() {
     let name = unique("pool-load");
-    let t = pooled(&name, "0", "0");
-    let topic = unique("pool-load-topic");
-    let notifier = t.notifier("pool-load").with_topics([topic.as_str()]);
-    // The first publish declares the store-and-forward queue; the load then only
-    // publishes.
-    notifier
-        .info(&Context::new(), "warm-up", &json!(0))
-        .await
-        .expect("warm-up stored");
+    let (t, notifier) = warmed_pool(&name, "0", "0").await;
 
     let running = Rc::new(Cell::new(true));
     let sampler = {
@@ -136,13 +142,7 @@ async fn publish_until_replaced(
 #[actix_rt::test]
 async fn recycled_channels_are_replaced() {
     let name = unique("pool-recycle");
-    let t = pooled(&name, "1", "0");
-    let topic = unique("pool-recycle-topic");
-    let notifier = t.notifier("pool-recycle").with_topics([topic.as_str()]);
-    notifier
-        .info(&Context::new(), "first", &json!(0))
-        .await
-        .expect("stored");
+    let (t, notifier) = warmed_pool(&name, "1", "0").await;
     let before = broker_channels(&name).await;
     // Each rabbitmqctl call takes longer than pool_recycle (1 s), so channels age past
     // it while the test publishes and asks.
@@ -155,13 +155,7 @@ async fn recycled_channels_are_replaced() {
 #[actix_rt::test]
 async fn stale_channels_are_replaced() {
     let name = unique("pool-stale");
-    let t = pooled(&name, "0", "1");
-    let topic = unique("pool-stale-topic");
-    let notifier = t.notifier("pool-stale").with_topics([topic.as_str()]);
-    notifier
-        .info(&Context::new(), "first", &json!(0))
-        .await
-        .expect("stored");
+    let (t, notifier) = warmed_pool(&name, "0", "1").await;
     let before = broker_channels(&name).await;
     // Not a wait for an event: the channel must sit idle longer than pool_stale.
     tokio::time::sleep(Duration::from_millis(1500)).await;

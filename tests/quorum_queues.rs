@@ -11,15 +11,12 @@ use std::time::Duration;
 
 use common::{
     Echo, broker_url, payload_listener, rabbitmqctl, receive, recording_server, require_broker,
-    transport, transport_with, unique,
+    start_payload_listener, transport, transport_with, unique,
 };
 use serde_json::{Value, json};
 use tokio::sync::mpsc::unbounded_channel;
 use tokio::time::timeout;
-use warren::{
-    Context, Error, ListenerOptions, NotificationEndpoint, NotificationListener,
-    NotificationResult, Priority, RpcServer, Target, Transport,
-};
+use warren::{Context, Error, ListenerOptions, Priority, RpcServer, Target, Transport};
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -144,18 +141,12 @@ async fn a_pool_listener_declares_one_quorum_queue() {
     let t = transport_with(&unique("quorum-pool"), |b| b.quorum_queues(true));
     let topic = unique("quorum-p");
     let pool = unique("quorum-pool");
-    let (tx, mut rx) = unbounded_channel();
-    let endpoint = NotificationEndpoint::new().on(Priority::Warn, move |n| {
-        let _ = tx.send(n.payload);
-        async { NotificationResult::Handled }
-    });
-    let l = NotificationListener::start(
+    let (l, mut rx) = start_payload_listener(
         &t,
-        &[Target::new(&topic)],
-        vec![endpoint],
+        &topic,
+        Priority::Warn,
         ListenerOptions::default().pool(&pool),
-    )
-    .unwrap();
+    );
     timeout(WAIT, l.ready()).await.unwrap().unwrap();
     let queues = queues_containing(&pool);
     assert_eq!(queues.keys().collect::<Vec<_>>(), [&pool]);
@@ -264,18 +255,8 @@ async fn a_classic_notification_queue_in_the_way_is_reported_and_can_be_deleted(
     l.stop().await;
 
     let t = transport_with(&unique("quorum-406"), |b| b.quorum_queues(true));
-    let (tx, mut rx) = unbounded_channel();
-    let endpoint = NotificationEndpoint::new().on(Priority::Info, move |n| {
-        let _ = tx.send(n.payload);
-        async { NotificationResult::Handled }
-    });
-    let l = NotificationListener::start(
-        &t,
-        &[Target::new(&topic)],
-        vec![endpoint],
-        ListenerOptions::default(),
-    )
-    .unwrap();
+    let (l, mut rx) =
+        start_payload_listener(&t, &topic, Priority::Info, ListenerOptions::default());
     let refused = timeout(WAIT, l.ready()).await.expect("ready() answers");
     assert_clear_mismatch(refused, &queue);
 

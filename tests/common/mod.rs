@@ -137,10 +137,19 @@ pub fn transport_with(
     configure: impl FnOnce(warren::ConfigBuilder) -> warren::ConfigBuilder,
 ) -> warren::Transport {
     require_broker();
+    transport_on(&broker_url(), name, configure)
+}
+
+/// A started transport on the broker(s) of `url`, named `name`, configured further by
+/// `configure`.
+pub fn transport_on(
+    url: &str,
+    name: &str,
+    configure: impl FnOnce(warren::ConfigBuilder) -> warren::ConfigBuilder,
+) -> warren::Transport {
     let builder = warren::Config::builder().transport_url(
-        broker_url()
-            .parse()
-            .expect("WARREN_TEST_URL is a valid pika:// URL"),
+        url.parse()
+            .expect("the test broker URL is a valid pika:// URL"),
     );
     let config = configure(builder)
         .build()
@@ -191,11 +200,13 @@ pub async fn recording_server(
     s
 }
 
-/// A consuming listener on `topic` whose `priority` handler forwards each payload.
-pub async fn payload_listener(
+/// A listener on `topic` with `options` whose `priority` handler forwards each
+/// payload; started, not yet known to consume (see [`payload_listener`]).
+pub fn start_payload_listener(
     t: &warren::Transport,
     topic: &str,
     priority: warren::Priority,
+    options: warren::ListenerOptions,
 ) -> (
     warren::NotificationListener,
     tokio::sync::mpsc::UnboundedReceiver<serde_json::Value>,
@@ -209,10 +220,26 @@ pub async fn payload_listener(
         t,
         &[warren::Target::new(topic)],
         vec![endpoint],
-        warren::ListenerOptions::default(),
+        options,
     )
     .expect("start the listener");
-    l.ready().await.expect("the listener consumes");
+    (l, rx)
+}
+
+/// A consuming listener on `topic` whose `priority` handler forwards each payload.
+pub async fn payload_listener(
+    t: &warren::Transport,
+    topic: &str,
+    priority: warren::Priority,
+) -> (
+    warren::NotificationListener,
+    tokio::sync::mpsc::UnboundedReceiver<serde_json::Value>,
+) {
+    let (l, rx) = start_payload_listener(t, topic, priority, warren::ListenerOptions::default());
+    tokio::time::timeout(Duration::from_secs(60), l.ready())
+        .await
+        .expect("the listener was ready within 60 s")
+        .expect("the listener consumes");
     (l, rx)
 }
 

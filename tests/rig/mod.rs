@@ -216,25 +216,6 @@ fn start_watchdog(dir: &std::path::Path) {
         .expect("start the rig's watchdog");
 }
 
-/// A transport on `url` (a rig URL), named `name` on the broker, configured further by
-/// `configure`.
-pub fn transport(
-    url: &str,
-    name: &str,
-    configure: impl FnOnce(warren::ConfigBuilder) -> warren::ConfigBuilder,
-) -> warren::Transport {
-    let builder = warren::Config::builder().transport_url(url.parse().expect("a valid rig URL"));
-    let config = configure(builder)
-        .build()
-        .expect("valid rig test configuration");
-    warren::Transport::builder(config)
-        .project("warren-tests")
-        .prog("failover")
-        .connection_name(name)
-        .start()
-        .expect("start the transport")
-}
-
 /// Forwards a connection's state changes into a channel.
 struct StateForwarder(tokio::sync::mpsc::UnboundedSender<warren::ConnectionState>);
 

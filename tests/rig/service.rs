@@ -72,3 +72,34 @@ pub async fn first_success(client: &RpcClient, limit: Duration) -> (Instant, u32
         }
     }
 }
+
+/// A call of `slow` running in the background: its result and when it ended.
+pub type PendingCall = actix_rt::task::JoinHandle<(Result<String, warren::Error>, Instant)>;
+
+/// Start `n` calls of `slow` taking `seconds` each, and return once the server is
+/// handling every one of them (`started` is the receiver [`start_server`] gave).
+pub async fn pending_slow_calls(
+    client: &RpcClient,
+    n: usize,
+    seconds: f64,
+    started: &mut UnboundedReceiver<()>,
+) -> Vec<PendingCall> {
+    let calls = (0..n)
+        .map(|_| {
+            let client = client.clone();
+            actix_rt::spawn(async move {
+                let result = client
+                    .call(&Context::new(), "slow", &Slow { seconds })
+                    .await;
+                (result, Instant::now())
+            })
+        })
+        .collect();
+    for _ in 0..n {
+        tokio::time::timeout(SETUP, started.recv())
+            .await
+            .expect("every slow call reached the server in time")
+            .expect("the server is alive");
+    }
+    calls
+}

@@ -205,7 +205,6 @@ impl Actor for HostConnection {
 impl Supervised for HostConnection {
     fn restarting(&mut self, _ctx: &mut Context<Self>) {
         self.restarts += 1;
-        self.blocked = None;
         if let Link::Connecting { index } | Link::Connected { index, .. } = self.link {
             // An attempt cut short by the restart counts as a failure of that host.
             if matches!(self.link, Link::Connecting { .. }) {
