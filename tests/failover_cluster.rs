@@ -38,10 +38,7 @@ async fn killing_the_node_a_service_uses_moves_it_to_another_node() {
     let old_host = rig::connected(now, &mut changes, WAIT).await;
     let victim = rig.node_at(&old_host);
     // The caller sits on the other nodes: the figure is the service's failover alone.
-    let others: Vec<String> = (0..rig.nodes.len())
-        .filter(|&i| i != victim)
-        .map(|i| rig.nodes[i].host())
-        .collect();
+    let others = rig.hosts_except(victim);
     let caller = common::transport_on(&Rig::url(&others), "cluster-caller", |b| b);
 
     let topic = "cluster-kill";
@@ -185,10 +182,7 @@ async fn killing_the_callers_node_fails_its_pending_calls_at_once() {
     let caller = common::transport_on(&rig.url_all(), "cluster-pending-caller", |b| b);
     let (now, mut changes) = rig::states(&caller).await;
     let victim = rig.node_at(&rig::connected(now, &mut changes, WAIT).await);
-    let others: Vec<String> = (0..rig.nodes.len())
-        .filter(|&i| i != victim)
-        .map(|i| rig.nodes[i].host())
-        .collect();
+    let others = rig.hosts_except(victim);
     let service = common::transport_on(&Rig::url(&others), "cluster-pending-service", |b| b);
     let topic = "cluster-pending";
     let (server, mut started) = start_server(&service, topic).await;

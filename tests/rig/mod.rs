@@ -140,6 +140,14 @@ impl Rig {
         Rig::url(&self.nodes.iter().map(Node::host).collect::<Vec<_>>())
     }
 
+    /// The hosts of every node but `i`, for a URL that avoids it.
+    pub fn hosts_except(&self, i: usize) -> Vec<String> {
+        (0..self.nodes.len())
+            .filter(|&n| n != i)
+            .map(|n| self.nodes[n].host())
+            .collect()
+    }
+
     /// `kill -9` node `i`.
     pub fn kill(&self, i: usize) {
         self.nodes[i].kill();
