@@ -6,6 +6,7 @@ use std::num::NonZeroUsize;
 use std::path::Path;
 use std::time::Duration;
 
+use crate::auth_mechanism::AuthMechanism;
 use crate::config::Config;
 use crate::config_error::{ConfigError, Origin, UnknownOption};
 use crate::connection_factory::ConnectionFactory;
@@ -201,6 +202,12 @@ impl ConfigBuilder {
         self.set(Section::Pika, "ssl", enabled.to_string())
     }
 
+    /// `[oslo_messaging_pika] auth_mechanism`: `PLAIN` (the default) or `EXTERNAL`
+    /// (the TLS client certificate names the user).
+    pub fn auth_mechanism(self, mechanism: AuthMechanism) -> Self {
+        self.set(Section::Pika, "auth_mechanism", mechanism.name())
+    }
+
     /// `[oslo_messaging_pika] connection_factory`.
     pub fn connection_factory(self, factory: ConnectionFactory) -> Self {
         self.set(Section::Pika, "connection_factory", factory.name())
@@ -359,3 +366,6 @@ impl fmt::Debug for ConfigBuilder {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod tls_tests;

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use crate::ini::IniError;
 use crate::retry::InvalidRetry;
 use crate::section::Section;
+use crate::tls_options::SslOptionsProblem;
 use crate::url_error::UrlError;
 
 /// Where an option's value came from.
@@ -99,6 +100,9 @@ pub enum ValueProblem {
     /// A transport URL that does not parse.
     #[error(transparent)]
     Url(#[from] UrlError),
+    /// `ssl_options` with a key or value warren cannot use.
+    #[error(transparent)]
+    SslOptions(#[from] SslOptionsProblem),
 }
 
 /// An option found in a file section warren reads, but unknown to warren.
@@ -151,6 +155,17 @@ pub enum ConfigError {
     )]
     SslOptionsWithoutSsl {
         /// Where `ssl_options` was set.
+        at: OptionLocation,
+    },
+    /// `auth_mechanism = EXTERNAL` without TLS and a client certificate to name the
+    /// user.
+    #[error(
+        "{at} is EXTERNAL, which needs a TLS client certificate: set `ssl = true` and \
+         `ssl_options = certfile:/path/cert.pem,keyfile:/path/key.pem` in \
+         [oslo_messaging_pika], or use auth_mechanism = PLAIN"
+    )]
+    ExternalAuthWithoutCertificate {
+        /// Where `auth_mechanism` was set.
         at: OptionLocation,
     },
     /// A transport URL's query names something that is not an `[oslo_messaging_pika]`
@@ -222,6 +237,7 @@ impl ConfigError {
         match self {
             ConfigError::InvalidValue { at, .. }
             | ConfigError::SslOptionsWithoutSsl { at }
+            | ConfigError::ExternalAuthWithoutCertificate { at }
             | ConfigError::UnresolvedReference { at, .. }
             | ConfigError::ReferenceCycle { at } => Some(at),
             ConfigError::UnknownQueryOption { url_option, .. } => Some(url_option),

@@ -58,6 +58,7 @@
 
 #[cfg(test)]
 mod arbitrary;
+mod auth_mechanism;
 mod codec;
 mod config;
 mod config_builder;
@@ -93,12 +94,14 @@ mod serializer;
 mod ssl_options;
 mod target;
 mod timestamp;
+mod tls_options;
 mod topology;
 mod url;
 mod url_error;
 mod version;
 mod wire_error;
 
+pub use auth_mechanism::{AuthMechanism, UnknownAuthMechanism};
 pub use codec::{DEFAULT_MAX_DEPTH, decode, decode_with_max_depth, encode};
 pub use config::Config;
 pub use config_builder::ConfigBuilder;
@@ -139,6 +142,7 @@ pub use serializer::{Serializer, UnknownSerializer};
 pub use ssl_options::SslOptions;
 pub use target::Target;
 pub use timestamp::{format_timestamp, parse_timestamp};
+pub use tls_options::{CertReqs, SSL_OPTION_KEYS, SslOptionsProblem, TlsOptions, TlsVersions};
 pub use topology::{
     ArgumentValue, Binding, Declaration, ExchangeDeclaration, ExchangeKind, QueueArguments,
     QueueDeclaration, Topology,

@@ -5,6 +5,7 @@
 //! error messages all read it. A unit test checks that applying every default text gives
 //! `Config::default()`.
 
+use crate::auth_mechanism::AuthMechanism;
 use crate::config::Config;
 use crate::config_error::ValueProblem;
 use crate::connection_factory::ConnectionFactory;
@@ -43,6 +44,7 @@ macro_rules! opt {
 
 const SERIALIZERS: &[&str] = &["json", "msgpack"];
 const FACTORIES: &[&str] = &ConnectionFactory::NAMES;
+const AUTH_MECHANISMS: &[&str] = &AuthMechanism::NAMES;
 
 /// Zero and "None" both mean "not set" for these optional durations.
 fn optional_seconds(
@@ -64,6 +66,7 @@ pub(crate) static OPTIONS: &[OptionSpec] = &[
     opt!(Pika "heartbeat_interval" = "1"; |c, v| c.pika.heartbeat_interval = whole_seconds(v)?),
     opt!(Pika "ssl" = "false"; |c, v| c.pika.ssl = boolean(v)?),
     opt!(Pika "ssl_options" = "", secret; |c, v| c.pika.ssl_options = dict(v)?),
+    opt!(Pika "auth_mechanism" = "PLAIN"; |c, v| c.pika.auth_mechanism = choice(v, AUTH_MECHANISMS)?),
     opt!(Pika "socket_timeout" = "0.25"; |c, v| c.pika.socket_timeout = seconds(v)?),
     opt!(Pika "tcp_user_timeout" = "0.25"; |c, v| c.pika.tcp_user_timeout = optional_seconds(v, seconds)?),
     opt!(Pika "host_connection_reconnect_delay" = "0.25"; |c, v| c.pika.host_connection_reconnect_delay = seconds(v)?),
@@ -142,7 +145,7 @@ mod tests {
             assert_eq!(same, 1, "{} listed twice", spec.name);
         }
         assert_eq!(names(Section::Default).len(), 4);
-        assert_eq!(names(Section::Pika).len(), 30);
+        assert_eq!(names(Section::Pika).len(), 31);
         assert_eq!(names(Section::Notifications).len(), 4);
         assert!(find(Section::Pika, "control_exchange").is_none());
     }

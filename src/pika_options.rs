@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::auth_mechanism::AuthMechanism;
 use crate::connection_factory::ConnectionFactory;
 use crate::option_value::{ser_display, ser_opt_seconds, ser_seconds};
 use crate::retry::Retry;
@@ -47,6 +48,9 @@ pub struct PikaOptions {
     pub ssl: bool,
     /// TLS settings (oslo dict `key:value,...`); only allowed with `ssl = true`.
     pub ssl_options: Option<SslOptions>,
+    /// SASL mechanism: `PLAIN` (user and password of the URL, the default) or
+    /// `EXTERNAL` (the TLS client certificate names the user). A warren option.
+    pub auth_mechanism: AuthMechanism,
     /// Timeout for opening a connection's socket. Default 0.25 s.
     #[serde(serialize_with = "ser_seconds")]
     pub socket_timeout: Duration,
@@ -140,6 +144,7 @@ impl Default for PikaOptions {
             heartbeat_interval: Duration::from_secs(1),
             ssl: false,
             ssl_options: None,
+            auth_mechanism: AuthMechanism::Plain,
             socket_timeout: QUARTER_SECOND,
             tcp_user_timeout: Some(QUARTER_SECOND),
             host_connection_reconnect_delay: QUARTER_SECOND,

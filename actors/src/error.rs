@@ -5,6 +5,8 @@ use std::time::Duration;
 use lapin::protocol::{AMQPErrorKind, AMQPSoftError};
 use warren_core::{ConfigError, QueueType, RemoteError, WireError};
 
+use crate::connection::ConnectFailure;
+
 /// What went wrong with a warren operation.
 ///
 /// Each variant is a different situation for the caller: [`Error::is_retryable`] tells
@@ -48,6 +50,18 @@ pub enum Error {
     ConnectionUnavailable {
         /// What failed, without credentials.
         reason: String,
+    },
+    /// Every host of the transport URL refused the connection for a reason that
+    /// repeats until an operator acts (see [`ConnectFailure::needs_operator`]): a TLS
+    /// certificate problem, TLS to a plain port or the reverse, a refused login or
+    /// virtual host. `host` is the last host tried; the failure says what to change.
+    /// warren keeps trying, so a fix takes effect without a restart.
+    #[error("could not connect to RabbitMQ at {host}: {failure}")]
+    ConnectFailed {
+        /// The host (`host:port`) of the last attempt.
+        host: String,
+        /// Why it failed.
+        failure: ConnectFailure,
     },
     /// The connection was lost while a call was waiting for `waiting_for`: the call
     /// failed at once instead of waiting for its timeout. The request may or may not

@@ -43,7 +43,9 @@ mod runtime;
 mod settings;
 mod transport;
 
-pub use connection::{ConnectionState, ConnectionStateChanged, HostConnection, SubscribeState};
+pub use connection::{
+    ConnectFailure, ConnectionState, ConnectionStateChanged, HostConnection, SubscribeState,
+};
 pub use error::Error;
 pub use notify::{
     ListenerCounts, ListenerOptions, ListenerReady, ListenerStats, Notification,

@@ -236,6 +236,8 @@ impl Send<'_> {
                     self.retry_on.exchange_not_found
                 }
                 PublishFailure::Refused(_) => false,
+                // Refused by every host until an operator acts: retrying cannot help.
+                PublishFailure::Connection(Error::ConnectFailed { .. }) => false,
                 PublishFailure::Connection(_) => self.retry_on.connection,
             };
             let exhausted = self.policy.attempts.is_some_and(|n| attempt >= n);

@@ -2,10 +2,10 @@
 
 use std::time::Duration;
 
-use warren_core::{Config, QueueType, Retry, Serializer};
+use warren_core::{Config, QueueType, Retry, Serializer, TlsOptions};
 
 use crate::Error;
-use crate::connection::{ConnectionSettings, HostEndpoint};
+use crate::connection::{ConnectionSettings, HostEndpoint, TlsClient};
 use crate::pool::PoolLimits;
 use crate::publish::RetryPolicy;
 
@@ -23,6 +23,10 @@ pub(crate) fn reconnect_delay(config: &Config) -> Duration {
 
 /// RabbitMQ's default account, used when the URL names no credentials at all.
 const DEFAULT_USER: &str = "guest";
+
+/// RabbitMQ's TLS port, for a host of the URL without a port when `ssl` is on. (The
+/// Pika driver connects to 5672 then, where no TLS listener is by default.)
+const DEFAULT_TLS_PORT: u16 = 5671;
 
 /// The RPC options, resolved.
 #[derive(Debug, Clone)]
@@ -94,6 +98,7 @@ pub(crate) fn endpoints(config: &Config) -> Result<Vec<HostEndpoint>, Error> {
     })?;
     let vhost = url.effective_virtual_host().to_owned();
     let hosts = url.effective_hosts();
+    let ssl = config.pika.ssl;
     if hosts.is_empty() {
         return Err(Error::Config {
             reason: "the transport URL names no RabbitMQ host".to_owned(),
@@ -103,7 +108,11 @@ pub(crate) fn endpoints(config: &Config) -> Result<Vec<HostEndpoint>, Error> {
         .into_iter()
         .map(|h| HostEndpoint {
             host: h.host_or_default().to_owned(),
-            port: h.port_or_default(),
+            port: match h.port {
+                Some(port) => port,
+                None if ssl => DEFAULT_TLS_PORT,
+                None => h.port_or_default(),
+            },
             username: h
                 .username
                 .clone()
@@ -117,10 +126,22 @@ pub(crate) fn endpoints(config: &Config) -> Result<Vec<HostEndpoint>, Error> {
         .collect())
 }
 
-/// The connection options, resolved.
-pub(crate) fn connection_settings(config: &Config, connection_name: String) -> ConnectionSettings {
+/// The connection options, resolved; the TLS files are read here.
+pub(crate) fn connection_settings(
+    config: &Config,
+    connection_name: String,
+) -> Result<ConnectionSettings, Error> {
     let p = &config.pika;
-    ConnectionSettings {
+    let tls = if p.ssl {
+        let options =
+            TlsOptions::from_ssl_options(p.ssl_options.as_ref()).map_err(|e| Error::Config {
+                reason: e.to_string(),
+            })?;
+        Some(TlsClient::new(&options)?)
+    } else {
+        None
+    };
+    Ok(ConnectionSettings {
         heartbeat: p.heartbeat_interval,
         frame_max: p.frame_max,
         channel_max: p.channel_max,
@@ -128,7 +149,9 @@ pub(crate) fn connection_settings(config: &Config, connection_name: String) -> C
         tcp_user_timeout: p.tcp_user_timeout,
         reconnect_delay: reconnect_delay(config),
         connection_name,
-    }
+        tls,
+        auth_mechanism: p.auth_mechanism,
+    })
 }
 
 /// The notification options, resolved.

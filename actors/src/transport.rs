@@ -100,8 +100,9 @@ impl TransportBuilder {
     ///
     /// # Errors
     ///
-    /// [`Error::Config`] when the configuration has no usable transport URL, or when
-    /// called outside a running actix system.
+    /// [`Error::Config`] when the configuration has no usable transport URL, when a TLS
+    /// certificate or key file of `ssl_options` cannot be read, or when called outside
+    /// a running actix system.
     pub fn start(self) -> Result<Transport, Error> {
         if actix::System::try_current().is_none() {
             return Err(Error::Config {
@@ -115,7 +116,7 @@ impl TransportBuilder {
         let name = self
             .connection_name
             .unwrap_or_else(|| format!("warren:{}:{}", self.prog, std::process::id()));
-        let settings = connection_settings(&self.config, name);
+        let settings = connection_settings(&self.config, name)?;
         let connection = Supervisor::start(move |_| HostConnection::new(hosts, settings, runtime));
         let limits = pool_limits(&self.config);
         let pool_connection = connection.clone();

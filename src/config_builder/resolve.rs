@@ -4,12 +4,14 @@
 
 use std::collections::BTreeMap;
 
+use crate::auth_mechanism::AuthMechanism;
 use crate::config::Config;
 use crate::config_error::{ConfigError, OptionLocation, Origin};
 use crate::ini::{Unresolved, interpolate};
 use crate::option_table::{self, OptionSpec};
 use crate::pika_options::PikaOptions;
 use crate::section::Section;
+use crate::tls_options::TlsOptions;
 use crate::url::TransportUrl;
 
 /// How deep `${}` references may nest before they are taken for a loop.
@@ -108,9 +110,23 @@ pub(super) fn apply_query(
 }
 
 fn check_ssl(values: &Values, pika: &PikaOptions) -> Result<(), ConfigError> {
+    let ssl_options = option_table::find(Section::Pika, "ssl_options").expect("in the table");
     if pika.ssl_options.is_some() && !pika.ssl {
-        let spec = option_table::find(Section::Pika, "ssl_options").expect("in the table");
         return Err(ConfigError::SslOptionsWithoutSsl {
+            at: location(values, ssl_options),
+        });
+    }
+    let tls = TlsOptions::from_ssl_options(pika.ssl_options.as_ref()).map_err(|problem| {
+        ConfigError::InvalidValue {
+            at: location(values, ssl_options),
+            // The values may name key files or hold a key password.
+            value: None,
+            problem: problem.into(),
+        }
+    })?;
+    if pika.auth_mechanism == AuthMechanism::External && (!pika.ssl || tls.certfile.is_none()) {
+        let spec = option_table::find(Section::Pika, "auth_mechanism").expect("in the table");
+        return Err(ConfigError::ExternalAuthWithoutCertificate {
             at: location(values, spec),
         });
     }

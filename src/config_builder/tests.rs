@@ -431,7 +431,8 @@ fn bad_retry_counts_are_errors() {
 
 #[test]
 fn ssl_options_need_ssl() {
-    let file = format!("[oslo_messaging_pika]\nssl_options = keyfile:/k.pem,password:{SECRET}\n");
+    let file =
+        format!("[oslo_messaging_pika]\nssl_options = certfile:/c.pem,keyfile:/{SECRET}.pem\n");
     let err = error_of(build_file(&file));
     assert!(
         matches!(&err, ConfigError::SslOptionsWithoutSsl { at } if at.origin == Origin::File { file: "test.conf".into(), line: 2 }),
@@ -621,7 +622,7 @@ fn notification_url_query_applies_to_notifications_only() {
 fn json_lists_every_option_with_redaction() {
     let file = format!(
         "[DEFAULT]\ntransport_url = pika://nova:{SECRET}@r1:5672,r2/prod\n\
-         [oslo_messaging_pika]\nssl = true\nssl_options = password:{SECRET}\npool_recycle = None\n"
+         [oslo_messaging_pika]\nssl = true\nssl_options = certfile:/{SECRET}.pem\npool_recycle = None\n"
     );
     let c = build_file(&file).unwrap();
     let json = c.to_json();
@@ -636,7 +637,7 @@ fn json_lists_every_option_with_redaction() {
         serde_json::json!({"host": "r2", "port": 5672, "username": "nova"})
     );
     let pika = &json["oslo_messaging_pika"];
-    assert_eq!(pika["ssl_options"], serde_json::json!({"password": "***"}));
+    assert_eq!(pika["ssl_options"], serde_json::json!({"certfile": "***"}));
     assert_eq!(pika["socket_timeout"], 0.25);
     assert_eq!(pika["heartbeat_interval"], 1.0);
     assert_eq!(pika["pool_recycle"], serde_json::Value::Null);

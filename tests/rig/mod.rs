@@ -11,6 +11,7 @@
 
 #![allow(dead_code, unused_imports)]
 
+pub mod certs;
 mod node;
 pub mod proxy;
 pub mod service;
@@ -19,7 +20,7 @@ use std::fs;
 use std::net::TcpListener;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -40,7 +41,7 @@ pub struct Rig {
 static RIG: OnceLock<Rig> = OnceLock::new();
 
 /// A port nothing listens on now.
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
@@ -51,10 +52,28 @@ impl Rig {
     /// The test binary's rig of `size` nodes, each with `conf` appended to its
     /// `rabbitmq.conf`; started (and clustered) by the first caller.
     pub fn shared(size: usize, conf: &str) -> &'static Rig {
-        RIG.get_or_init(|| Rig::boot(size, conf))
+        RIG.get_or_init(|| Rig::boot(size, true, "", |_| vec![conf.to_owned(); size]))
     }
 
-    fn boot(size: usize, conf: &str) -> Rig {
+    /// The test binary's rig of `size` nodes, clustered when `cluster`, with the
+    /// `plugins` (comma-separated Erlang atoms) enabled and each node's own
+    /// `rabbitmq.conf` lines from `conf`, which gets the rig's directory (for files the
+    /// configuration names, such as certificates) and returns one text per node.
+    pub fn shared_with(
+        size: usize,
+        cluster: bool,
+        plugins: &str,
+        conf: impl FnOnce(&Path) -> Vec<String>,
+    ) -> &'static Rig {
+        RIG.get_or_init(|| Rig::boot(size, cluster, plugins, conf))
+    }
+
+    fn boot(
+        size: usize,
+        cluster: bool,
+        plugins: &str,
+        conf: impl FnOnce(&Path) -> Vec<String>,
+    ) -> Rig {
         assert!(
             std::path::Path::new("/usr/lib/rabbitmq/bin/rabbitmq-server").exists(),
             "the failover rig needs the RabbitMQ server installed (/usr/lib/rabbitmq/bin); \
@@ -68,17 +87,21 @@ impl Rig {
         fs::write(&cookie, format!("{id}cookie")).expect("write the rig's cookie");
         fs::set_permissions(&cookie, fs::Permissions::from_mode(0o400)).expect("chmod the cookie");
         fs::write(dir.join("empty-env.conf"), "").expect("write the empty env file");
-        fs::write(dir.join("plugins"), "[].\n").expect("write the plugins file");
+        fs::write(dir.join("plugins"), format!("[{plugins}].\n")).expect("write the plugins file");
+        let confs = conf(&dir);
+        assert_eq!(confs.len(), size, "one rabbitmq.conf text per node");
         start_watchdog(&dir);
         // The nodes register with epmd; start it apart so killing a node never kills it.
         let _ = Command::new("epmd")
             .args(["-daemon", "-address", "127.0.0.1"])
             .status();
-        let nodes: Vec<Node> = (1..=size)
-            .map(|i| {
+        let nodes: Vec<Node> = confs
+            .iter()
+            .enumerate()
+            .map(|(i, conf)| {
                 Node::new(
                     &dir,
-                    format!("{id}n{i}@localhost"),
+                    format!("{id}n{}@localhost", i + 1),
                     free_port(),
                     free_port(),
                     conf,
@@ -91,7 +114,7 @@ impl Rig {
             }
         });
         let seed = &nodes[0].name;
-        for node in &nodes[1..] {
+        for node in nodes[1..].iter().filter(|_| cluster) {
             node.ctl(&["stop_app"]);
             node.ctl(&["join_cluster", seed]);
             node.ctl(&["start_app"]);

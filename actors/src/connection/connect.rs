@@ -1,22 +1,30 @@
 //! Opening one AMQP connection to one host: our own TCP socket (connect timeout,
-//! `TCP_USER_TIMEOUT`, no Nagle), then lapin's handshake on the dedicated runtime.
+//! `TCP_USER_TIMEOUT`, no Nagle), TLS when `ssl` is on, then lapin's handshake on the
+//! dedicated runtime. A failure comes back as a [`ConnectFailure`] that says why.
 
 use std::io;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use async_compat::CompatExt;
 use async_rs::{Runtime, Tokio};
 use lapin::tcp::AsyncTcpStream;
-use lapin::uri::{AMQPAuthority, AMQPQueryString, AMQPScheme, AMQPUri, AMQPUserInfo};
+use lapin::uri::{
+    AMQPAuthority, AMQPQueryString, AMQPScheme, AMQPUri, AMQPUserInfo, SASLMechanism,
+};
 use lapin::{Connection, ConnectionProperties};
 use socket2::{Domain, Protocol, Socket, Type};
+use warren_core::AuthMechanism;
 
+use super::connect_failure::{Attempt, ConnectFailure};
 use super::endpoint::{ConnectionSettings, HostEndpoint};
 
 /// The lapin URI for `endpoint` with the tuning options of `settings`.
 fn amqp_uri(endpoint: &HostEndpoint, settings: &ConnectionSettings) -> AMQPUri {
     let heartbeat = settings.heartbeat.as_secs().min(u64::from(u16::MAX)) as u16;
     AMQPUri {
+        // The socket, TLS included, is ours (see `connect`); lapin only reads the rest.
         scheme: AMQPScheme::AMQP,
         authority: AMQPAuthority {
             userinfo: AMQPUserInfo {
@@ -32,6 +40,10 @@ fn amqp_uri(endpoint: &HostEndpoint, settings: &ConnectionSettings) -> AMQPUri {
             channel_max: settings.channel_max,
             // Zero would mean "take the broker's" in lapin; ask for what was configured.
             heartbeat: (heartbeat > 0).then_some(heartbeat),
+            auth_mechanism: Some(match settings.auth_mechanism {
+                AuthMechanism::Plain => SASLMechanism::Plain,
+                AuthMechanism::External => SASLMechanism::External,
+            }),
             ..AMQPQueryString::default()
         },
     }
@@ -81,15 +93,51 @@ async fn open_socket(
         })?
 }
 
-/// Open an AMQP connection to `endpoint`, driven by `runtime` (never the actor's).
+/// Open an AMQP connection to `endpoint`, driven by `runtime` (never the actor's),
+/// within [`ConnectionSettings::attempt_timeout`].
 pub(crate) async fn connect(
     endpoint: &HostEndpoint,
     settings: &ConnectionSettings,
     runtime: Runtime<Tokio>,
+) -> Result<Connection, ConnectFailure> {
+    let bound = settings.attempt_timeout();
+    let tcp_connected = Arc::new(AtomicBool::new(false));
+    let handshake = handshake(endpoint, settings, runtime, tcp_connected.clone());
+    let failed = match tokio::time::timeout(bound, handshake).await {
+        Ok(Ok(connection)) => return Ok(connection),
+        Ok(Err(e)) => e,
+        Err(_) => return Err(ConnectFailure::TimedOut { after: bound }),
+    };
+    let username = match settings.auth_mechanism {
+        AuthMechanism::Plain => endpoint.username.as_str(),
+        AuthMechanism::External => "(the client certificate's)",
+    };
+    let attempt = Attempt {
+        tls: settings.tls.is_some(),
+        tcp_connected: tcp_connected.load(Ordering::SeqCst),
+        username,
+        mechanism: settings.auth_mechanism,
+        vhost: &endpoint.vhost,
+        server_name: settings
+            .tls
+            .as_ref()
+            .map_or(endpoint.host.as_str(), |t| t.server_name(&endpoint.host)),
+    };
+    Err(ConnectFailure::from_lapin(&failed, &attempt))
+}
+
+/// TCP, TLS when asked for, and the AMQP handshake; `tcp_connected` is set once the
+/// socket is up, so a failure after it is not taken for the network's.
+async fn handshake(
+    endpoint: &HostEndpoint,
+    settings: &ConnectionSettings,
+    runtime: Runtime<Tokio>,
+    tcp_connected: Arc<AtomicBool>,
 ) -> lapin::Result<Connection> {
     let uri = amqp_uri(endpoint, settings);
     let socket_timeout = settings.socket_timeout;
     let tcp_user_timeout = settings.tcp_user_timeout;
+    let tls = settings.tls.clone();
     let properties = ConnectionProperties::default()
         .with_connection_name(settings.connection_name.clone().into())
         .with_client_property("product".into(), "warren".into())
@@ -98,14 +146,20 @@ pub(crate) async fn connect(
         uri,
         runtime,
         async move |uri: AMQPUri, _rt: Runtime<Tokio>| {
+            let host = uri.authority.host.clone();
             let stream = open_socket(
-                uri.authority.host.clone(),
+                host.clone(),
                 uri.authority.port,
                 socket_timeout,
                 tcp_user_timeout,
             )
             .await?;
-            Ok(AsyncTcpStream::Plain(stream.compat()))
+            tcp_connected.store(true, Ordering::SeqCst);
+            let stream = AsyncTcpStream::Plain(stream.compat());
+            match &tls {
+                Some(tls) => Ok(tls.upgrade(stream, &host).await?),
+                None => Ok(stream),
+            }
         },
         properties,
     )
@@ -125,6 +179,8 @@ mod tests {
             tcp_user_timeout: Some(Duration::from_millis(250)),
             reconnect_delay: Duration::from_millis(250),
             connection_name: "test".into(),
+            tls: None,
+            auth_mechanism: AuthMechanism::Plain,
         }
     }
 
@@ -147,6 +203,7 @@ mod tests {
         assert_eq!(uri.vhost, "/");
         assert_eq!(uri.query.heartbeat, Some(1));
         assert_eq!(uri.query.frame_max, Some(131_072));
+        assert_eq!(uri.query.auth_mechanism, Some(SASLMechanism::Plain));
     }
 
     #[test]

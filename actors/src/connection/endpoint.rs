@@ -3,6 +3,10 @@
 use std::fmt;
 use std::time::Duration;
 
+use warren_core::AuthMechanism;
+
+use super::tls::TlsClient;
+
 /// One broker host of the transport URL, with the credentials and vhost to use there.
 #[derive(Clone)]
 pub(crate) struct HostEndpoint {
@@ -52,6 +56,10 @@ pub(crate) struct ConnectionSettings {
     pub(crate) reconnect_delay: Duration,
     /// Shown by `rabbitmqctl list_connections name` / the management UI.
     pub(crate) connection_name: String,
+    /// TLS set-up when `ssl` is on.
+    pub(crate) tls: Option<TlsClient>,
+    /// `auth_mechanism`: PLAIN or EXTERNAL.
+    pub(crate) auth_mechanism: AuthMechanism,
 }
 
 impl ConnectionSettings {

@@ -22,6 +22,7 @@ use futures_util::FutureExt;
 use tokio::sync::oneshot;
 
 use super::connect::connect;
+use super::connect_failure::ConnectFailure;
 use super::endpoint::{ConnectionSettings, HostEndpoint};
 use super::rotation::{HostRotation, NextHost};
 use super::state::{ConnectionState, ConnectionStateChanged};
@@ -58,6 +59,12 @@ pub struct HostConnection {
     last_failure: Option<String>,
     /// The broker's reason while it blocks the connection (a resource alarm).
     blocked: Option<String>,
+    /// Attempts in a row, since the last success, that failed for a reason only an
+    /// operator can fix (a bad certificate, a refused login).
+    refusals: usize,
+    /// Set once every host refused so: channels are then refused at once with this
+    /// (the host and why) instead of parked until the caller's time runs out.
+    refused: Option<(String, ConnectFailure)>,
 }
 
 impl HostConnection {
@@ -80,6 +87,8 @@ impl HostConnection {
             restarts: 0,
             last_failure: None,
             blocked: None,
+            refusals: 0,
+            refused: None,
         }
     }
 
@@ -113,27 +122,42 @@ impl HostConnection {
         });
         let settings = self.settings.clone();
         let runtime = self.runtime.clone();
-        let bound = settings.attempt_timeout();
-        let attempt = async move {
-            match tokio::time::timeout(bound, connect(&endpoint, &settings, runtime)).await {
-                Ok(Ok(connection)) => Ok(connection),
-                Ok(Err(e)) => Err(format!("connecting to {endpoint} failed: {e}")),
-                Err(_) => Err(format!(
-                    "connecting to {endpoint} did not finish within {bound:?}"
-                )),
-            }
-        };
+        let attempt = async move { connect(&endpoint, &settings, runtime).await };
         ctx.spawn(
             attempt
                 .into_actor(self)
                 .map(move |result, act, ctx| match result {
                     Ok(connection) => act.on_connected(index, connection, ctx),
-                    Err(reason) => {
+                    Err(failure) => {
                         act.rotation.failed(index, Instant::now());
-                        act.fail(reason, ctx);
+                        act.attempt_failed(index, failure, ctx);
                     }
                 }),
         );
+    }
+
+    /// An attempt on host `index` failed. Once every host has refused for a reason
+    /// only an operator can fix, callers are told so at once (see `refused`).
+    fn attempt_failed(&mut self, index: usize, failure: ConnectFailure, ctx: &mut Context<Self>) {
+        let host = self.hosts[index].to_string();
+        let reason = format!("connecting to {host} failed: {failure}");
+        if failure.needs_operator() {
+            self.refusals += 1;
+            if self.refusals >= self.hosts.len() {
+                let error = Error::ConnectFailed {
+                    host: host.clone(),
+                    failure: failure.clone(),
+                };
+                for waiter in self.parked.drain(..) {
+                    let _ = waiter.send(Err(error.clone()));
+                }
+                self.refused = Some((host, failure));
+            }
+        } else {
+            self.refusals = 0;
+            self.refused = None;
+        }
+        self.fail(reason, ctx);
     }
 
     fn on_connected(
@@ -153,6 +177,8 @@ impl HostConnection {
         }
         self.rotation.succeeded(index);
         self.attempt = 0;
+        self.refusals = 0;
+        self.refused = None;
         ctx.add_stream(connection.events_listener());
         let connection = Arc::new(connection);
         self.link = Link::Connected {
@@ -274,6 +300,10 @@ impl Handler<OpenChannel> for HostConnection {
                 })
             }
             Link::Closed => Box::pin(async { Err(Error::Shutdown) }),
+            Link::Idle | Link::Connecting { .. } if self.refused.is_some() => {
+                let error = self.refused_error();
+                Box::pin(async move { Err(error) })
+            }
             Link::Idle | Link::Connecting { .. } => {
                 let (tx, rx) = oneshot::channel();
                 self.parked.push(tx);
@@ -298,6 +328,19 @@ impl Handler<SubscribeState> for HostConnection {
 }
 
 impl HostConnection {
+    /// [`Error::ConnectFailed`] for the refusal in `refused`.
+    fn refused_error(&self) -> Error {
+        match &self.refused {
+            Some((host, failure)) => Error::ConnectFailed {
+                host: host.clone(),
+                failure: failure.clone(),
+            },
+            None => Error::ConnectionUnavailable {
+                reason: "not connected".to_owned(),
+            },
+        }
+    }
+
     fn current_state(&self) -> ConnectionState {
         match &self.link {
             Link::Connected { index, .. } => ConnectionState::Connected {
@@ -369,6 +412,8 @@ pub(crate) enum Unavailable {
     Down(String),
     /// Connected, but the broker blocks publishing: its reason.
     Blocked(String),
+    /// Every host refused for a reason only an operator can fix.
+    Refused(Error),
 }
 
 /// Why publishers are stalled, for callers that gave up waiting: `None` when
@@ -390,6 +435,9 @@ impl Handler<WhyUnavailable> for HostConnection {
             .unwrap_or_default();
         let down = match &self.link {
             Link::Connected { .. } => return self.blocked.clone().map(Unavailable::Blocked),
+            Link::Idle | Link::Connecting { .. } if self.refused.is_some() => {
+                return Some(Unavailable::Refused(self.refused_error()));
+            }
             Link::Closed => "the transport is closed".to_owned(),
             Link::Connecting { index } => format!(
                 "still connecting to {} (attempt {}){last}",

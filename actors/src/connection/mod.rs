@@ -2,20 +2,25 @@
 //! the socket set-up, and the state it publishes.
 
 mod connect;
+mod connect_failure;
 mod endpoint;
 mod host_connection;
 mod rotation;
 mod state;
+mod tls;
 
+pub use connect_failure::ConnectFailure;
 pub(crate) use endpoint::{ConnectionSettings, HostEndpoint};
 pub(crate) use host_connection::{CloseConnection, OpenChannel, Unavailable, WhyUnavailable};
 pub use host_connection::{HostConnection, SubscribeState};
 pub use state::{ConnectionState, ConnectionStateChanged};
+pub(crate) use tls::TlsClient;
 
 /// What to tell a caller that gave up waiting for something only a live connection
 /// gives: [`crate::Error::ConnectionUnavailable`] with the reason when the connection
-/// is down, [`crate::Error::Blocked`] when the broker blocks it, otherwise `waited`
-/// (the wait itself was too long).
+/// is down, [`crate::Error::ConnectFailed`] when every host refuses it,
+/// [`crate::Error::Blocked`] when the broker blocks it, otherwise `waited` (the wait
+/// itself was too long).
 pub(crate) async fn unavailable_or(
     connection: &actix::Addr<HostConnection>,
     waited: crate::Error,
@@ -24,6 +29,7 @@ pub(crate) async fn unavailable_or(
         Ok(Some(Unavailable::Down(reason))) => crate::Error::ConnectionUnavailable {
             reason: format!("{waited}, because {reason}"),
         },
+        Ok(Some(Unavailable::Refused(refused))) => refused,
         Ok(Some(Unavailable::Blocked(reason))) => match waited {
             crate::Error::Timeout { waiting_for, after } => crate::Error::Blocked {
                 reason,

@@ -142,7 +142,10 @@ async fn call(shared: Shared, msg: Call) -> Result<Value, Error> {
     });
     let slot = match tokio::time::timeout_at(deadline.into(), registration).await {
         Ok(Ok(Ok(slot))) => slot,
-        Ok(Ok(Err(e))) => return Err(e),
+        Ok(Ok(Err(e))) => {
+            waiter.do_send(ForgetReply { correlation_id });
+            return Err(e);
+        }
         Ok(Err(_)) => return Err(Error::Shutdown),
         Err(_) => {
             waiter.do_send(ForgetReply { correlation_id });

@@ -44,7 +44,7 @@ pub(crate) struct ReplyQueueSpec {
 
 enum Consuming {
     /// Declaring and starting the consumer; registrations wait.
-    SettingUp(Vec<oneshot::Sender<()>>),
+    SettingUp(Vec<oneshot::Sender<Result<(), Error>>>),
     Ready,
     /// The transport was closed: no more set-ups.
     Closed,
@@ -96,13 +96,20 @@ impl ReplyWaiter {
                 ctx.add_stream(consumer);
                 if let Consuming::SettingUp(parked) = std::mem::replace(&mut act.consuming, Consuming::Ready) {
                     for p in parked {
-                        let _ = p.send(());
+                        let _ = p.send(Ok(()));
                     }
                 }
             }
             Err(Error::Shutdown) => act.close(),
             Err(e) => {
                 tracing::warn!(queue = %act.spec.queue, error = %e, "reply queue set-up failed; retrying");
+                if let (Error::ConnectFailed { .. }, Consuming::SettingUp(parked)) = (&e, &mut act.consuming) {
+                    // Every host refuses until an operator acts: tell the callers now
+                    // rather than at their timeout. Later calls wait for the retry.
+                    for p in parked.drain(..) {
+                        let _ = p.send(Err(e.clone()));
+                    }
+                }
                 ctx.stop();
             }
         }));
@@ -243,7 +250,7 @@ impl Handler<ExpectReply> for ReplyWaiter {
             Consuming::SettingUp(parked) => {
                 let (ready_tx, ready_rx) = oneshot::channel();
                 parked.push(ready_tx);
-                Box::pin(ready_rx.map(move |r| r.map(|()| slot).map_err(|_| Error::Shutdown)))
+                Box::pin(ready_rx.map(move |r| r.unwrap_or(Err(Error::Shutdown)).map(|()| slot)))
             }
         }
     }
