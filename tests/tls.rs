@@ -350,3 +350,31 @@ async fn an_unknown_virtual_host_over_tls_is_told_at_once() {
         "{f:?}"
     );
 }
+
+#[actix_rt::test]
+async fn a_notification_is_told_of_an_untrusted_ca_at_once_too() {
+    let (_rig, pki, ports) = tls_rig();
+    let url = format!("pika://guest:{PASSWORD}@localhost:{}/", ports[0]);
+    let t = tls_transport(
+        &common::unique("tls-notify-refused"),
+        &url,
+        &ssl_options(&[("ca_certs", &pki.other_ca)]),
+        |b| b,
+    );
+    let started = Instant::now();
+    // Retried forever by default, yet told at once: retrying cannot fix a CA.
+    let sent = t
+        .notifier("tls")
+        .with_topics(["wtest-tls-refused"])
+        .info(&Context::new(), "tls.refused", &json!(1))
+        .await;
+    let took = started.elapsed();
+    assert!(took <= FAILURE_BOUND, "told after {took:?}");
+    match sent {
+        Err(Error::ConnectFailed {
+            failure: ConnectFailure::UntrustedCertificate { .. },
+            ..
+        }) => {}
+        other => panic!("expected ConnectFailed(UntrustedCertificate), got {other:?}"),
+    }
+}
