@@ -24,6 +24,8 @@
 //! | `retry` | [`Retry`]: oslo's `-1` / `0` / `N` attempt counts |
 //! | `connection_factory` | [`ConnectionFactory`]: `new`, `single`, `read_write` |
 //! | `ssl_options` | [`SslOptions`]: TLS settings, values never printed |
+//! | `tls_options` | [`TlsOptions`]: `ssl_options` typed (CA, client certificate, verification) |
+//! | `auth_mechanism` | [`AuthMechanism`]: `PLAIN` or `EXTERNAL` logins |
 //! | `ini` | [`IniDocument`]: oslo.config-style INI text |
 //! | `option_table` | (private) the one list of option names, defaults and types |
 //! | `option_value` | (private) oslo's Int/Float/Bool/Dict/List conversions |

@@ -9,7 +9,7 @@
 //! | module | concept |
 //! |---|---|
 //! | `transport` | [`Transport`]: one configured connection and the actors on it |
-//! | `connection` | [`HostConnection`]: one supervised actor per broker connection |
+//! | `connection` | [`HostConnection`]: one supervised actor per broker connection; TLS; [`ConnectFailure`] |
 //! | `pool` | [`ChannelPool`]: lends publisher channels per the pool options |
 //! | `publish` | confirmed publishing and the retry loop |
 //! | `rpc` | [`RpcClient`], [`RpcServer`], [`Endpoint`], the reply waiter |
