@@ -10,9 +10,14 @@ const PASSWORD: &str = "s3cret-Pw_never-shown";
 
 /// A transport whose only host refuses connections (nothing listens on port 1).
 fn unreachable_transport() -> Transport {
+    transport_to(1)
+}
+
+/// A transport whose only host is `127.0.0.1:port`.
+fn transport_to(port: u16) -> Transport {
     let config = Config::builder()
         .transport_url(
-            format!("pika://warren:{PASSWORD}@127.0.0.1:1/")
+            format!("pika://warren:{PASSWORD}@127.0.0.1:{port}/")
                 .parse()
                 .unwrap(),
         )
@@ -31,7 +36,7 @@ fn assert_explains_the_outage(e: &Error) {
         matches!(e, Error::ConnectionUnavailable { .. }),
         "expected ConnectionUnavailable, got {e:?}"
     );
-    assert!(text.contains("127.0.0.1:1"), "names the host: {text}");
+    assert!(text.contains("127.0.0.1:"), "names the host: {text}");
     assert!(!text.contains(PASSWORD), "never the password: {text}");
     assert!(
         !format!("{e:?}").contains(PASSWORD),
@@ -74,5 +79,35 @@ async fn a_bounded_notification_says_the_broker_is_unreachable_and_why() {
         .info(&Context::new(), "e", &json!({}))
         .await
         .unwrap_err();
+    assert_explains_the_outage(&err);
+}
+
+/// Stands in for a TCP load balancer whose brokers are all down: it accepts every
+/// connection and drops it at once with a reset, as RabbitMQ's TLS listener drops a
+/// plain AMQP header. Returns its port.
+fn resetting_balancer() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("address").port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let _ = socket2::SockRef::from(&stream).set_linger(Some(Duration::ZERO));
+            drop(stream);
+        }
+    });
+    port
+}
+
+#[actix_rt::test]
+async fn a_balancer_that_drops_connections_is_waited_for_not_taken_for_a_tls_port() {
+    let t = transport_to(resetting_balancer());
+    let started = std::time::Instant::now();
+    let err = t
+        .rpc_client(Target::new("nowhere"))
+        .with_timeout(Duration::from_secs(2))
+        .call::<_, serde_json::Value>(&Context::new(), "echo", &json!({}))
+        .await
+        .unwrap_err();
+    // The brokers behind it may come back: the call waits for its timeout.
+    assert!(started.elapsed() >= Duration::from_secs(2), "{err}");
     assert_explains_the_outage(&err);
 }

@@ -17,8 +17,9 @@ use lapin::{Connection, ConnectionProperties};
 use socket2::{Domain, Protocol, Socket, Type};
 use warren_core::AuthMechanism;
 
-use super::connect_failure::{Attempt, ConnectFailure};
+use super::connect_failure::{Attempt, ConnectFailure, dropped_unanswered, is_tls_alert};
 use super::endpoint::{ConnectionSettings, HostEndpoint};
+use super::tls::TlsClient;
 
 /// The lapin URI for `endpoint` with the tuning options of `settings`.
 fn amqp_uri(endpoint: &HostEndpoint, settings: &ConnectionSettings) -> AMQPUri {
@@ -101,20 +102,33 @@ pub(crate) async fn connect(
     runtime: Runtime<Tokio>,
 ) -> Result<Connection, ConnectFailure> {
     let bound = settings.attempt_timeout();
+    let deadline = tokio::time::Instant::now() + bound;
     let tcp_connected = Arc::new(AtomicBool::new(false));
     let handshake = handshake(endpoint, settings, runtime, tcp_connected.clone());
-    let failed = match tokio::time::timeout(bound, handshake).await {
+    let failed = match tokio::time::timeout_at(deadline, handshake).await {
         Ok(Ok(connection)) => return Ok(connection),
         Ok(Err(e)) => e,
         Err(_) => return Err(ConnectFailure::TimedOut { after: bound }),
     };
+    if settings.tls.is_none() && tcp_connected.load(Ordering::SeqCst) && dropped_unanswered(&failed)
+    {
+        // A TLS listener drops a plain AMQP header unanswered, and so does a load
+        // balancer whose brokers are down; only the first answers a TLS handshake.
+        let probe = speaks_tls(endpoint, settings.tcp_user_timeout);
+        if let Ok(true) = tokio::time::timeout_at(deadline, probe).await {
+            return Err(ConnectFailure::NotAmqp {
+                detail: "the connection was dropped at the AMQP header, and the port \
+                         answers a TLS handshake"
+                    .to_owned(),
+            });
+        }
+    }
     let username = match settings.auth_mechanism {
         AuthMechanism::Plain => endpoint.username.as_str(),
         AuthMechanism::External => "(the client certificate's)",
     };
     let attempt = Attempt {
         tls: settings.tls.is_some(),
-        tcp_connected: tcp_connected.load(Ordering::SeqCst),
         username,
         mechanism: settings.auth_mechanism,
         vhost: &endpoint.vhost,
@@ -124,6 +138,29 @@ pub(crate) async fn connect(
             .map_or(endpoint.host.as_str(), |t| t.server_name(&endpoint.host)),
     };
     Err(ConnectFailure::from_lapin(&failed, &attempt))
+}
+
+/// Whether `endpoint`'s port answers a TLS handshake (any certificate accepted, and an
+/// alert counts as an answer: only a TLS server sends one).
+async fn speaks_tls(endpoint: &HostEndpoint, tcp_user_timeout: Option<Duration>) -> bool {
+    let Ok(stream) = open_socket(
+        endpoint.host.clone(),
+        endpoint.port,
+        Duration::from_secs(1),
+        tcp_user_timeout,
+    )
+    .await
+    else {
+        return false;
+    };
+    let prober = TlsClient::prober();
+    match prober
+        .upgrade(AsyncTcpStream::Plain(stream.compat()), &endpoint.host)
+        .await
+    {
+        Ok(_) => true,
+        Err(e) => is_tls_alert(&e),
+    }
 }
 
 /// TCP, TLS when asked for, and the AMQP handshake; `tcp_connected` is set once the

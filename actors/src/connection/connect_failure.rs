@@ -141,17 +141,9 @@ impl ConnectFailure {
         if let Some(tls) = rustls_error(error) {
             return Self::from_rustls(tls, attempt);
         }
-        let eof = matches!(
-            error.kind(),
-            io::ErrorKind::UnexpectedEof | io::ErrorKind::ConnectionReset
-        );
-        if eof && attempt.tcp_connected && !attempt.tls {
-            // A TLS listener drops a plain AMQP header at once; a broker going down
-            // would be refused or time out at TCP connect instead.
-            return ConnectFailure::NotAmqp {
-                detail: error.to_string(),
-            };
-        }
+        // A connection dropped before the broker answered: a broker going down, a load
+        // balancer whose brokers are down, or a TLS listener given a plain AMQP header.
+        // Only a TLS probe tells the last apart (see `connect`); until then, transient.
         ConnectFailure::Unreachable {
             detail: error.to_string(),
         }
@@ -192,11 +184,32 @@ impl ConnectFailure {
     }
 }
 
+/// Whether `error` is the peer dropping the connection before answering (a reset or
+/// an early end of stream), as RabbitMQ's TLS listener does to a plain AMQP header.
+pub(crate) fn dropped_unanswered(error: &lapin::Error) -> bool {
+    match error.kind() {
+        lapin::ErrorKind::IOError(io) => {
+            rustls_error(io).is_none()
+                && matches!(
+                    io.kind(),
+                    io::ErrorKind::UnexpectedEof
+                        | io::ErrorKind::ConnectionReset
+                        | io::ErrorKind::ConnectionAborted
+                        | io::ErrorKind::BrokenPipe
+                )
+        }
+        _ => false,
+    }
+}
+
+/// Whether `error` is a TLS alert from the peer: only a TLS server sends one.
+pub(crate) fn is_tls_alert(error: &io::Error) -> bool {
+    matches!(rustls_error(error), Some(rustls::Error::AlertReceived(_)))
+}
+
 /// What a connection attempt presented, for reading its failure.
 pub(crate) struct Attempt<'a> {
     pub(crate) tls: bool,
-    /// Whether the TCP connection was made (a drop after it is not the network's).
-    pub(crate) tcp_connected: bool,
     pub(crate) username: &'a str,
     pub(crate) mechanism: AuthMechanism,
     pub(crate) vhost: &'a str,
@@ -312,7 +325,6 @@ mod tests {
     fn attempt(tls: bool) -> Attempt<'static> {
         Attempt {
             tls,
-            tcp_connected: true,
             username: "nova",
             mechanism: AuthMechanism::Plain,
             vhost: "prod",
@@ -391,19 +403,30 @@ mod tests {
     }
 
     #[test]
-    fn a_dropped_plain_handshake_suggests_tls_and_network_errors_do_not_need_an_operator() {
-        let eof = io::Error::new(io::ErrorKind::UnexpectedEof, "eof");
-        let f = ConnectFailure::from_io(&eof, &attempt(false));
-        assert!(matches!(f, ConnectFailure::NotAmqp { .. }), "{f:?}");
-        assert!(f.to_string().contains("ssl = true"));
-
+    fn dropped_and_refused_connections_do_not_need_an_operator() {
+        // A load balancer whose brokers are down drops the connection the same way a
+        // TLS listener drops a plain header: transient until a TLS probe says more.
+        for kind in [io::ErrorKind::UnexpectedEof, io::ErrorKind::ConnectionReset] {
+            let dropped = io::Error::new(kind, "dropped");
+            let f = ConnectFailure::from_io(&dropped, &attempt(false));
+            assert!(matches!(f, ConnectFailure::Unreachable { .. }), "{f:?}");
+            assert!(!f.needs_operator());
+            let e: lapin::Error = lapin::ErrorKind::IOError(dropped.into()).into();
+            assert!(dropped_unanswered(&e));
+        }
         let refused = io::Error::new(io::ErrorKind::ConnectionRefused, "refused");
         let f = ConnectFailure::from_io(&refused, &attempt(false));
         assert!(matches!(f, ConnectFailure::Unreachable { .. }) && !f.needs_operator());
-        let before_tcp = Attempt {
-            tcp_connected: false,
-            ..attempt(false)
+        let e: lapin::Error = lapin::ErrorKind::IOError(refused.into()).into();
+        assert!(!dropped_unanswered(&e));
+    }
+
+    #[test]
+    fn a_tls_port_named_for_plain_amqp_says_to_turn_ssl_on() {
+        let f = ConnectFailure::NotAmqp {
+            detail: "the port answered a TLS handshake".into(),
         };
-        assert!(!ConnectFailure::from_io(&eof, &before_tcp).needs_operator());
+        assert!(f.needs_operator());
+        assert!(f.to_string().contains("set ssl = true"), "{f}");
     }
 }

@@ -99,6 +99,26 @@ impl TlsClient {
         })
     }
 
+    /// A client that accepts any certificate, only to learn whether a port speaks
+    /// TLS at all; never used for a connection.
+    pub(crate) fn prober() -> Self {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = ClientConfig::builder_with_provider(provider.clone())
+            .with_safe_default_protocol_versions()
+            .expect("ring supports the default TLS versions")
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(AcceptAnyCertificate(
+                provider.signature_verification_algorithms,
+            )))
+            .with_no_client_auth();
+        Self {
+            connector: RustlsConnector::from(Arc::new(config)),
+            server_hostname: None,
+            verifies: false,
+            client_certificate: false,
+        }
+    }
+
     /// The name the broker's certificate must carry when connecting to `host`.
     pub(crate) fn server_name<'a>(&'a self, host: &'a str) -> &'a str {
         self.server_hostname.as_deref().unwrap_or(host)
