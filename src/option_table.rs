@@ -54,7 +54,8 @@ fn optional_seconds(
 
 /// A size in bytes where zero and "None" both mean "no limit".
 fn byte_limit(v: &str) -> Result<Option<std::num::NonZeroUsize>, ValueProblem> {
-    Ok(optional(v, |t| bounded::<usize>(t, usize::MAX as u64))?.and_then(std::num::NonZeroUsize::new))
+    Ok(optional(v, |t| bounded::<usize>(t, usize::MAX as u64))?
+        .and_then(std::num::NonZeroUsize::new))
 }
 
 pub(crate) static OPTIONS: &[OptionSpec] = &[

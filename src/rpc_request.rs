@@ -294,7 +294,10 @@ mod tests {
         pack.extend([0x81, 0xa1, b'a']);
         pack.extend(std::iter::repeat_n(0x91, levels));
         pack.push(0x01);
-        for (s, body) in [(Serializer::Json, json.as_bytes()), (Serializer::Msgpack, &pack)] {
+        for (s, body) in [
+            (Serializer::Json, json.as_bytes()),
+            (Serializer::Msgpack, &pack),
+        ] {
             assert!(
                 matches!(
                     RpcRequest::from_body(s, body),

@@ -14,11 +14,11 @@ use std::time::{Duration, Instant};
 
 use common::{payload_listener, rabbitmqctl, raw_channel, receive, transport_with, unique};
 use futures_util::StreamExt;
+use lapin::PublisherConfirm;
 use lapin::options::{
     BasicAckOptions, BasicConsumeOptions, BasicPublishOptions, ConfirmSelectOptions,
-    QueueDeclareOptions, QueueBindOptions,
+    QueueBindOptions, QueueDeclareOptions,
 };
-use lapin::PublisherConfirm;
 use lapin::types::{AMQPValue, FieldTable};
 use lapin::{BasicProperties, Channel};
 use serde::Deserialize;
@@ -81,7 +81,12 @@ fn to_json(v: &Value) -> Vec<u8> {
 
 /// `{"k": <100,000 nested lists>}` as JSON text.
 fn deep_json(key: &str) -> Vec<u8> {
-    format!("{{\"{key}\": {}1{}}}", "[".repeat(100_000), "]".repeat(100_000)).into_bytes()
+    format!(
+        "{{\"{key}\": {}1{}}}",
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    )
+    .into_bytes()
 }
 
 /// `{"k": <100,000 nested arrays>}` as msgpack.
@@ -141,8 +146,18 @@ fn hostile_request(i: usize) -> Message {
         1 => msg(MSGPACK, v1(), vec![0x82, 0xa6, b'm'], answered),
         2 => msg(Some("text/plain"), v1(), b"{}".to_vec(), silent),
         3 => msg(None, v1(), to_json(&json!({"method": "echo"})), silent),
-        4 => msg(JSON, headers(AMQPValue::LongString("2.0".into())), b"{}".to_vec(), silent),
-        5 => msg(JSON, headers(AMQPValue::LongString("one".into())), b"{}".to_vec(), silent),
+        4 => msg(
+            JSON,
+            headers(AMQPValue::LongString("2.0".into())),
+            b"{}".to_vec(),
+            silent,
+        ),
+        5 => msg(
+            JSON,
+            headers(AMQPValue::LongString("one".into())),
+            b"{}".to_vec(),
+            silent,
+        ),
         6 => msg(JSON, headers(AMQPValue::LongInt(1)), b"{}".to_vec(), silent),
         7 => msg(JSON, v1(), b"[1, 2, 3]".to_vec(), answered),
         8 => msg(MSGPACK, v1(), vec![0xa3, b'a', b'b', b'c'], answered),
@@ -151,7 +166,12 @@ fn hostile_request(i: usize) -> Message {
         11 => msg(MSGPACK, v1(), nested_extensions("args"), answered),
         12 => msg(JSON, v1(), to_json(&json!({"args": {}})), answered),
         13 => msg(JSON, v1(), to_json(&json!({"method": 5})), answered),
-        14 => msg(JSON, v1(), to_json(&json!({"method": "echo", "args": [1]})), answered),
+        14 => msg(
+            JSON,
+            v1(),
+            to_json(&json!({"method": "echo", "args": [1]})),
+            answered,
+        ),
         15 => msg(
             JSON,
             v1(),
@@ -194,8 +214,10 @@ fn hostile_request(i: usize) -> Message {
         _ => msg(
             JSON,
             v1(),
-            to_json(&json!({"method": "context", "args": {}, "_$_method": "nope",
-                            "_$_args": [1], "_$_version": "9.0"})),
+            to_json(
+                &json!({"method": "context", "args": {}, "_$_method": "nope",
+                            "_$_args": [1], "_$_version": "9.0"}),
+            ),
             Outcome::Valid(json!({"method": "nope", "args": [1], "version": "9.0"})),
         ),
     }
@@ -230,10 +252,22 @@ fn hostile_notification(i: usize) -> Message {
     match i % 16 {
         0 => msg(JSON, v1(), b"{not json".to_vec()),
         1 => msg(MSGPACK, v1(), vec![0x86, 0xa1]),
-        2 => msg(Some("text/plain"), v1(), to_json(&envelope("INFO", json!(0)))),
+        2 => msg(
+            Some("text/plain"),
+            v1(),
+            to_json(&envelope("INFO", json!(0))),
+        ),
         3 => msg(None, v1(), to_json(&envelope("INFO", json!(0)))),
-        4 => msg(JSON, headers(AMQPValue::LongString("2.0".into())), b"{}".to_vec()),
-        5 => msg(JSON, headers(AMQPValue::LongString("1.x".into())), b"{}".to_vec()),
+        4 => msg(
+            JSON,
+            headers(AMQPValue::LongString("2.0".into())),
+            b"{}".to_vec(),
+        ),
+        5 => msg(
+            JSON,
+            headers(AMQPValue::LongString("1.x".into())),
+            b"{}".to_vec(),
+        ),
         6 => msg(JSON, headers(AMQPValue::Boolean(true)), b"{}".to_vec()),
         7 => msg(JSON, v1(), b"\"a string\"".to_vec()),
         8 => msg(JSON, v1(), to_json(&envelope("LOUD", json!(0)))),
@@ -242,7 +276,11 @@ fn hostile_notification(i: usize) -> Message {
         11 => msg(JSON, v1(), deep_json("payload")),
         12 => msg(MSGPACK, v1(), deep_msgpack("payload")),
         13 => msg(MSGPACK, v1(), nested_extensions("payload")),
-        14 => msg(JSON, v1(), to_json(&envelope(&"LOUD".repeat(100_000), json!(0)))),
+        14 => msg(
+            JSON,
+            v1(),
+            to_json(&envelope(&"LOUD".repeat(100_000), json!(0))),
+        ),
         // Context keys named like the envelope's fields: they are context, and the
         // envelope's own payload is delivered.
         _ => {
@@ -462,12 +500,29 @@ async fn a_thousand_hostile_messages_are_rejected_counted_and_survived() {
             .unwrap_or_else(|_| panic!("{} of {answered} answers arrived", got.len()))
             .expect("reply stream open")
             .expect("reply delivery");
-        delivery.acker.ack(BasicAckOptions::default()).await.unwrap();
-        let corr = delivery.properties.correlation_id().as_ref().unwrap().to_string();
-        let content_type = delivery.properties.content_type().as_ref().unwrap().to_string();
+        delivery
+            .acker
+            .ack(BasicAckOptions::default())
+            .await
+            .unwrap();
+        let corr = delivery
+            .properties
+            .correlation_id()
+            .as_ref()
+            .unwrap()
+            .to_string();
+        let content_type = delivery
+            .properties
+            .content_type()
+            .as_ref()
+            .unwrap()
+            .to_string();
         let serializer = warren::Serializer::from_content_type(&content_type).unwrap();
         let body = warren::decode(serializer, &delivery.data).expect("a reply body");
-        assert!(got.insert(corr.clone(), body).is_none(), "{corr} answered twice");
+        assert!(
+            got.insert(corr.clone(), body).is_none(),
+            "{corr} answered twice"
+        );
     }
     for (corr, outcome) in &rpc_expected {
         let reply = got.get(corr);
@@ -499,7 +554,13 @@ async fn a_thousand_hostile_messages_are_rejected_counted_and_survived() {
     assert_eq!(counts.restarts, 0);
 
     // Notifications: the valid ones arrive in order, the others are rejected.
-    let received = receive(&mut payloads, notes_valid.len(), WAIT, "valid notifications").await;
+    let received = receive(
+        &mut payloads,
+        notes_valid.len(),
+        WAIT,
+        "valid notifications",
+    )
+    .await;
     assert_eq!(received, notes_valid);
     let counts = listener.counts().await;
     assert_eq!(counts.received, total, "{counts:?}");

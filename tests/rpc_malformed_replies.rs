@@ -109,8 +109,16 @@ async fn malformed_replies_fail_their_calls_at_once_and_are_counted() {
     let answers = [
         ("undecodable", "application/json", b"{\"s\": ".to_vec()),
         ("not a map", "application/json", b"[1, 2]".to_vec()),
-        ("neither s nor e", "application/json", b"{\"x\": 1}".to_vec()),
-        ("malformed e", "application/json", br#"{"e": {"c": 1}}"#.to_vec()),
+        (
+            "neither s nor e",
+            "application/json",
+            b"{\"x\": 1}".to_vec(),
+        ),
+        (
+            "malformed e",
+            "application/json",
+            br#"{"e": {"c": 1}}"#.to_vec(),
+        ),
         ("too deep", "application/msgpack", {
             let mut b = vec![0x81, 0xa1, b's'];
             // 50,000 levels: deep, yet within the size limit.
@@ -132,7 +140,12 @@ async fn malformed_replies_fail_their_calls_at_once_and_are_counted() {
                 .expect("consumer open")
                 .expect("delivery");
             request.acker.ack(BasicAckOptions::default()).await.unwrap();
-            let corr = request.properties.correlation_id().as_ref().unwrap().to_string();
+            let corr = request
+                .properties
+                .correlation_id()
+                .as_ref()
+                .unwrap()
+                .to_string();
             let reply_to = request.properties.reply_to().as_ref().unwrap().to_string();
             let props = reply_props(content_type, Some(&corr));
             send(&channel, &reply_to, props, &body).await;
@@ -165,13 +178,36 @@ async fn malformed_replies_fail_their_calls_at_once_and_are_counted() {
             .expect("consumer open")
             .expect("delivery");
         request.acker.ack(BasicAckOptions::default()).await.unwrap();
-        let corr = request.properties.correlation_id().as_ref().unwrap().to_string();
+        let corr = request
+            .properties
+            .correlation_id()
+            .as_ref()
+            .unwrap()
+            .to_string();
         let reply_to = request.properties.reply_to().as_ref().unwrap().to_string();
         let json = "application/json";
-        send(&channel, &reply_to, reply_props(json, Some("nobody")), b"{oops").await;
+        send(
+            &channel,
+            &reply_to,
+            reply_props(json, Some("nobody")),
+            b"{oops",
+        )
+        .await;
         send(&channel, &reply_to, reply_props(json, None), b"{\"s\": 1}").await;
-        send(&channel, &reply_to, reply_props(json, Some("late")), b"{\"s\": 1}").await;
-        send(&channel, &reply_to, reply_props(json, Some(&corr)), b"{\"s\": \"fine\"}").await;
+        send(
+            &channel,
+            &reply_to,
+            reply_props(json, Some("late")),
+            b"{\"s\": 1}",
+        )
+        .await;
+        send(
+            &channel,
+            &reply_to,
+            reply_props(json, Some(&corr)),
+            b"{\"s\": \"fine\"}",
+        )
+        .await;
     };
     let (result, ()) = tokio::join!(call, serve);
     assert_eq!(result.expect("a good reply is accepted"), json!("fine"));

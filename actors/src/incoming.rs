@@ -130,7 +130,8 @@ pub(crate) fn reject_without_requeue(delivery: &Delivery) {
     });
 }
 
-/// Why a delivery could not be decoded, with its properties when they were valid.
+/// Why a delivery could not be decoded, with its properties when they were valid
+/// (boxed where returned: it is the rare path, and large).
 pub(crate) struct Undecodable {
     pub(crate) error: Error,
     /// Present when only the body failed: the caller may still be answered.
@@ -145,17 +146,18 @@ pub(crate) fn decode_delivery<T>(
     delivery: &Delivery,
     max_body_size: Option<NonZeroUsize>,
     decode: impl FnOnce(Serializer, &[u8]) -> Result<T, WireError>,
-) -> Result<(IncomingProperties, T), Undecodable> {
+) -> Result<(IncomingProperties, T), Box<Undecodable>> {
     let props = decode_properties(&delivery.properties)
-        .map_err(|error| Undecodable { error, props: None })?;
+        .map_err(|error| Undecodable { error, props: None })
+        .map_err(Box::new)?;
     match check_body_size(delivery.data.len(), max_body_size)
         .and_then(|()| decode(props.serializer, &delivery.data))
     {
         Ok(value) => Ok((props, value)),
-        Err(e) => Err(Undecodable {
+        Err(e) => Err(Box::new(Undecodable {
             error: e.into(),
             props: Some(props),
-        }),
+        })),
     }
 }
 

@@ -136,7 +136,10 @@ retry = 5
     assert_eq!(p.pool_recycle, None);
     assert_eq!(p.pool_stale, Some(Duration::from_secs(10)));
     assert_eq!(p.default_serializer_type, Serializer::Msgpack);
-    assert_eq!(p.max_message_body_size.map(NonZeroUsize::get), Some(1 << 20));
+    assert_eq!(
+        p.max_message_body_size.map(NonZeroUsize::get),
+        Some(1 << 20)
+    );
     assert!(p.notification_persistence);
     assert_eq!(p.default_notification_exchange, "nova_notification");
     assert_eq!(p.notification_listener_prefetch_count, 7);

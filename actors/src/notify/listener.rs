@@ -40,9 +40,7 @@ use super::notification::Notification;
 use crate::Error;
 use crate::amqp;
 use crate::connection::OpenChannel;
-use crate::incoming::{
-    DeliveryId, Undecodable, decode_delivery, loggable, reject_without_requeue,
-};
+use crate::incoming::{DeliveryId, decode_delivery, loggable, reject_without_requeue};
 use crate::lifecycle::Lifecycle;
 use crate::transport::Shared;
 
@@ -146,23 +144,24 @@ impl NotificationListenerActor {
         }
         self.received += 1;
         let limit = self.shared.config.pika.max_message_body_size;
-        let notification =
-            match decode_delivery(&delivery, limit, NotificationEnvelope::from_body) {
-                Ok((_, envelope)) => Notification::from(envelope),
-                Err(Undecodable { error, .. }) => {
-                    self.rejected += 1;
-                    let id = DeliveryId::of(&delivery);
-                    tracing::warn!(
-                        message_id = ?id.message_id,
-                        size = id.size,
-                        error = %loggable(&error),
-                        rejected = self.rejected,
-                        "rejecting an undecodable notification"
-                    );
-                    reject_without_requeue(&delivery);
-                    return;
-                }
-            };
+        let notification = match decode_delivery(&delivery, limit, NotificationEnvelope::from_body)
+        {
+            Ok((_, envelope)) => Notification::from(envelope),
+            Err(undecodable) => {
+                let error = undecodable.error;
+                self.rejected += 1;
+                let id = DeliveryId::of(&delivery);
+                tracing::warn!(
+                    message_id = ?id.message_id,
+                    size = id.size,
+                    error = %loggable(&error),
+                    rejected = self.rejected,
+                    "rejecting an undecodable notification"
+                );
+                reject_without_requeue(&delivery);
+                return;
+            }
+        };
         let acker = delivery.acker.clone();
         match self.batch {
             None => {

@@ -12,7 +12,7 @@ mod server_handle;
 pub use client::{Call, Cast, RpcClientActor};
 pub use client_handle::RpcClient;
 pub use endpoint::{Endpoint, MethodResult};
-pub use reply_waiter::{ReplyCounts, ReplyStats, ReplyWaiter};
 pub(crate) use reply_waiter::{CloseReplyWaiter, ReplyQueueSpec};
+pub use reply_waiter::{ReplyCounts, ReplyStats, ReplyWaiter};
 pub use server::{RpcServerActor, ServerCounts, ServerStats, StopServer, WhenReady};
 pub use server_handle::RpcServer;

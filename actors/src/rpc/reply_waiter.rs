@@ -39,9 +39,7 @@ use warren_core::{QueueArguments, RpcReply};
 use crate::Error;
 use crate::amqp;
 use crate::connection::{HostConnection, OpenChannel};
-use crate::incoming::{
-    DeliveryId, Undecodable, decode_delivery, loggable, reject_without_requeue,
-};
+use crate::incoming::{DeliveryId, decode_delivery, loggable, reject_without_requeue};
 
 /// What a caller gets back: the decoded reply, or why it could not be decoded.
 pub(crate) type ReplyOutcome = Result<RpcReply, Error>;
@@ -155,7 +153,7 @@ impl ReplyWaiter {
             .map(|c| c.to_string());
         let decoded = decode_delivery(&delivery, self.spec.max_body_size, RpcReply::from_body)
             .map(|(_, reply)| reply)
-            .map_err(|Undecodable { error, .. }| error);
+            .map_err(|undecodable| undecodable.error);
         let Some(correlation_id) = correlation_id else {
             let problem = match &decoded {
                 Ok(_) => "a reply without correlation_id".to_owned(),

@@ -48,8 +48,7 @@ use crate::Error;
 use crate::amqp;
 use crate::connection::OpenChannel;
 use crate::incoming::{
-    DeliveryId, IncomingProperties, Undecodable, decode_delivery, loggable,
-    reject_without_requeue,
+    DeliveryId, IncomingProperties, Undecodable, decode_delivery, loggable, reject_without_requeue,
 };
 use crate::lifecycle::Lifecycle;
 use crate::outgoing::to_amqp;
@@ -166,7 +165,8 @@ impl RpcServerActor {
         let limit = self.shared.config.pika.max_message_body_size;
         let (props, request) = match decode_delivery(&delivery, limit, RpcRequest::from_body) {
             Ok(ok) => ok,
-            Err(Undecodable { error, props }) => {
+            Err(undecodable) => {
+                let Undecodable { error, props } = *undecodable;
                 self.reject(&delivery, no_ack, &error, props, received);
                 return;
             }
