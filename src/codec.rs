@@ -17,7 +17,10 @@
 //!   a Python dict; oslo's extension types are handled as described in
 //!   [`msgpack_ext`](crate::msgpack_ext).
 //! * Nesting deeper than a limit ([`DEFAULT_MAX_DEPTH`] unless given) is refused on
-//!   both encode and decode, so no body can exhaust the stack.
+//!   both encode and decode, so no body can exhaust the stack. Nothing recurses
+//!   deeper than the limit allows: JSON is scanned for depth before it is parsed,
+//!   msgpack is read with the limit, and oslo's msgpack extensions count the levels of
+//!   their payloads (an extension whose payload is itself an extension is refused).
 
 use serde_json::Value;
 
@@ -233,6 +236,79 @@ mod tests {
         // A huge declared length with no data behind it fails without allocating it.
         assert!(decode(Serializer::Msgpack, &[0xdd, 0xff, 0xff, 0xff, 0xff]).is_err());
         assert!(decode(Serializer::Msgpack, &[0xc6, 0xff, 0xff, 0xff, 0xff]).is_err());
+    }
+
+    /// `levels` maps `{"a": {"a": ... 1}}`, in both encodings.
+    fn deep_maps(levels: usize) -> (Vec<u8>, Vec<u8>) {
+        let json = format!("{}1{}", "{\"a\": ".repeat(levels), "}".repeat(levels));
+        let mut pack = [0x81u8, 0xa1, b'a'].repeat(levels);
+        pack.push(0x01);
+        (json.into_bytes(), pack)
+    }
+
+    /// `levels` extensions of type `code`, each the whole payload of the one around it,
+    /// around a `1`: ext32 headers, written outside in (level k holds 6(k-1)+1 bytes).
+    fn deep_extensions(levels: usize, code: i8) -> Vec<u8> {
+        let mut body = Vec::with_capacity(6 * levels + 1);
+        for k in (1..=levels).rev() {
+            let len = u32::try_from(6 * (k - 1) + 1).unwrap().to_be_bytes();
+            body.extend([0xc9, len[0], len[1], len[2], len[3], code as u8]);
+        }
+        body.push(0x01);
+        body
+    }
+
+    /// `levels` sets, each holding the next one as the only item of its list:
+    /// `set([set([... 1])])`, written outside in (level k holds 7(k-1)+2 bytes).
+    fn deep_sets(levels: usize) -> Vec<u8> {
+        let mut body = Vec::with_capacity(7 * levels + 1);
+        for k in (1..=levels).rev() {
+            let len = u32::try_from(7 * (k - 1) + 2).unwrap().to_be_bytes();
+            body.extend([0xc9, len[0], len[1], len[2], len[3], 4, 0x91]);
+        }
+        body.push(0x01);
+        body
+    }
+
+    #[test]
+    fn a_hundred_thousand_levels_of_maps_do_not_overflow() {
+        let (json, pack) = deep_maps(100_000);
+        let too_deep = Err(WireError::TooDeep {
+            max_depth: DEFAULT_MAX_DEPTH,
+        });
+        assert_eq!(decode(Serializer::Json, &json), too_deep);
+        assert_eq!(decode(Serializer::Msgpack, &pack), too_deep);
+        // Unclosed, and with brackets hidden in strings around them.
+        let ragged = format!("{}\"]]]\"", "{\"k\": [".repeat(100_000));
+        assert_eq!(decode(Serializer::Json, ragged.as_bytes()), too_deep);
+        let (json, pack) = deep_maps(DEFAULT_MAX_DEPTH);
+        assert!(decode(Serializer::Json, &json).is_ok());
+        assert!(decode(Serializer::Msgpack, &pack).is_ok());
+    }
+
+    #[test]
+    fn extensions_nested_in_extensions_do_not_overflow() {
+        // 10,000 levels of ext32 headers are 60 kB: a small body, and without a bound
+        // a recursion as deep as the levels (and a copy of the rest at each level).
+        for code in [4i8, 3, 1, 7] {
+            let body = deep_extensions(10_000, code);
+            assert!(
+                matches!(
+                    decode(Serializer::Msgpack, &body),
+                    Err(WireError::BadExtension { .. } | WireError::TooDeep { .. })
+                ),
+                "code {code}"
+            );
+        }
+        // Sets holding sets (through their lists) count a level each.
+        assert_eq!(
+            decode(Serializer::Msgpack, &deep_sets(100_000)),
+            Err(WireError::TooDeep {
+                max_depth: DEFAULT_MAX_DEPTH
+            })
+        );
+        let fine = decode(Serializer::Msgpack, &deep_sets(DEFAULT_MAX_DEPTH));
+        assert!(fine.is_ok(), "{fine:?}");
     }
 
     proptest! {

@@ -223,6 +223,22 @@ impl ConfigBuilder {
         self.set(Section::Pika, "default_serializer_type", serializer.name())
     }
 
+    /// `[oslo_messaging_pika] max_message_body_size`: the largest body, in bytes, a
+    /// server, listener or reply waiter decodes; `0` sets no limit.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use warren_core::ConfigBuilder;
+    /// let config = ConfigBuilder::new().max_message_body_size(1 << 20).build().unwrap();
+    /// assert_eq!(config.pika.max_message_body_size.map(|n| n.get()), Some(1 << 20));
+    /// let unlimited = ConfigBuilder::new().max_message_body_size(0).build().unwrap();
+    /// assert_eq!(unlimited.pika.max_message_body_size, None);
+    /// ```
+    pub fn max_message_body_size(self, bytes: usize) -> Self {
+        self.set(Section::Pika, "max_message_body_size", bytes.to_string())
+    }
+
     /// `[oslo_messaging_pika] notification_persistence`.
     pub fn notification_persistence(self, persistent: bool) -> Self {
         self.set(

@@ -1,9 +1,12 @@
-//! Incoming validation: what a delivery's properties must hold before its body is read.
+//! Incoming validation: what a delivery's properties and size must be before its body
+//! is read.
+
+use std::num::NonZeroUsize;
 
 use crate::header_value::HeaderValue;
 use crate::properties::{DRIVER_VERSION_HEADER, MessageProperties};
 use crate::serializer::Serializer;
-use crate::wire_error::WireError;
+use crate::wire_error::{WireError, excerpt};
 
 impl MessageProperties {
     /// The `version` header, if there is a headers table holding one.
@@ -30,7 +33,7 @@ impl MessageProperties {
             return Ok(());
         };
         let malformed = || WireError::BadVersionHeader {
-            value: value.to_string(),
+            value: excerpt(&value.to_string()),
         };
         let text = match value {
             HeaderValue::Text(s) => s.as_str(),
@@ -38,7 +41,7 @@ impl MessageProperties {
             _ => return Err(malformed()),
         };
         let unsupported = || WireError::UnsupportedDriverVersion {
-            version: text.to_owned(),
+            version: excerpt(text),
         };
         let int = |part: Option<&str>| -> Result<i64, WireError> {
             part.and_then(|p| p.trim().parse().ok())
@@ -61,6 +64,43 @@ impl MessageProperties {
             return Err(unsupported());
         }
         Ok(())
+    }
+}
+
+/// The default of `[oslo_messaging_pika] max_message_body_size`: 16 MiB.
+///
+/// RabbitMQ 4 refuses larger messages by default (its own `max_message_size`), so a
+/// body this limit rejects could not have crossed a broker left at its defaults; older
+/// brokers allow 128 MiB. Decoding multiplies a body's size in memory (a msgpack array
+/// of small integers takes some 70 bytes per body byte while it is read), which is what
+/// the limit bounds.
+pub const DEFAULT_MAX_MESSAGE_BODY_SIZE: usize = 16 * 1024 * 1024;
+
+/// Checks the size of a received body against `max_message_body_size` (`None`: no
+/// limit), before any decoding.
+///
+/// # Examples
+///
+/// ```
+/// use std::num::NonZeroUsize;
+/// use warren_core::{WireError, check_body_size};
+/// let max = NonZeroUsize::new(1024);
+/// assert_eq!(check_body_size(1024, max), Ok(()));
+/// assert_eq!(check_body_size(1025, max), Err(WireError::TooLarge { size: 1025, max: 1024 }));
+/// assert_eq!(check_body_size(usize::MAX, None), Ok(()));
+/// ```
+///
+/// # Errors
+///
+/// [`WireError::TooLarge`] when `size` exceeds `max`: reject the message without
+/// requeueing it.
+pub fn check_body_size(size: usize, max: Option<NonZeroUsize>) -> Result<(), WireError> {
+    match max {
+        Some(max) if size > max.get() => Err(WireError::TooLarge {
+            size,
+            max: max.get(),
+        }),
+        _ => Ok(()),
     }
 }
 
@@ -177,6 +217,31 @@ mod tests {
             incoming_serializer(&p),
             Err(WireError::UnsupportedDriverVersion { .. })
         ));
+    }
+
+    #[test]
+    fn long_header_values_are_quoted_short() {
+        let long = format!("2.{}", "0".repeat(100_000));
+        let err = text(&long).check_driver_version().unwrap_err();
+        assert!(err.to_string().len() < 300, "{err}");
+        let bytes = with_version(HeaderValue::Bytes(vec![0xff; 100_000]));
+        let err = bytes.check_driver_version().unwrap_err();
+        assert!(err.to_string().len() < 300, "{err}");
+    }
+
+    #[test]
+    fn body_size_limit() {
+        let max = NonZeroUsize::new(DEFAULT_MAX_MESSAGE_BODY_SIZE);
+        assert_eq!(check_body_size(0, max), Ok(()));
+        assert_eq!(check_body_size(DEFAULT_MAX_MESSAGE_BODY_SIZE, max), Ok(()));
+        assert_eq!(
+            check_body_size(DEFAULT_MAX_MESSAGE_BODY_SIZE + 1, max),
+            Err(WireError::TooLarge {
+                size: DEFAULT_MAX_MESSAGE_BODY_SIZE + 1,
+                max: DEFAULT_MAX_MESSAGE_BODY_SIZE
+            })
+        );
+        assert_eq!(check_body_size(usize::MAX, None), Ok(()));
     }
 
     proptest! {

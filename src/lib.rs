@@ -46,7 +46,7 @@
 //! | `fields` | reading envelope fields with errors that name them (internal) |
 //! | `properties` | [`MessageProperties`]: AMQP properties per message kind |
 //! | `header_value` | [`HeaderValue`]: one value of the AMQP headers table |
-//! | `incoming` | [`incoming_serializer`]: driver-version and content-type checks on receipt |
+//! | `incoming` | [`incoming_serializer`], [`check_body_size`]: what a delivery must pass before decoding |
 //! | `context` | [`Context`]: the request context as `_$_` keys |
 //! | `rpc_request` | [`RpcRequest`]: `{"method", "args", "namespace", "version"}` |
 //! | `rpc_reply` | [`RpcReply`]: `{"s": result}` or `{"e": failure}` |
@@ -112,7 +112,7 @@ pub use connection_factory::{ConnectionFactory, UnknownConnectionFactory};
 pub use context::{CONTEXT_PREFIX, Context};
 pub use dispatch::{AccessPolicy, DispatchError, EndpointInfo, select_endpoint};
 pub use header_value::HeaderValue;
-pub use incoming::incoming_serializer;
+pub use incoming::{DEFAULT_MAX_MESSAGE_BODY_SIZE, check_body_size, incoming_serializer};
 pub use ini::{IniDocument, IniEntry, IniError, IniProblem};
 pub use naming::{
     ALL_WORKERS, AckMode, MAX_NAME_BYTES, NameError, check_name, new_reply_queue_name,

@@ -30,6 +30,28 @@ pub(crate) fn decode(body: &[u8], max_depth: usize) -> Result<Value, WireError> 
     from_msgpack(raw, 0, max_depth)
 }
 
+/// Reads the msgpack value packed inside the payload of extension `code`.
+///
+/// No payload oslo writes is itself an extension, and refusing one here is what bounds
+/// the nesting of extensions: each extension decodes its payload with the depth budget
+/// left at its own level, so without this rule an extension whose payload is an
+/// extension would recurse (and copy the rest of the body) once per level, with no
+/// level ever counted.
+pub(crate) fn decode_ext_payload(
+    code: i8,
+    payload: &[u8],
+    max_depth: usize,
+) -> Result<Value, WireError> {
+    // fixext 1..16, ext 8/16/32.
+    if let Some(0xc7..=0xc9 | 0xd4..=0xd8) = payload.first() {
+        return Err(WireError::BadExtension {
+            code,
+            reason: "its payload is itself an extension".to_owned(),
+        });
+    }
+    decode(payload, max_depth)
+}
+
 /// The JSON model of a msgpack value found `depth` containers deep.
 fn from_msgpack(raw: rmpv::Value, depth: usize, max_depth: usize) -> Result<Value, WireError> {
     Ok(match raw {

@@ -17,6 +17,9 @@
 //! | 7 | `datetime.date` | `"YYYY-MM-DD"` string |
 //! | other | — | refused: [`WireError::UnknownExtension`] |
 //!
+//! A payload that is itself an extension is refused ([`WireError::BadExtension`]): oslo
+//! never writes one, and refusing it keeps the nesting of extensions bounded.
+//!
 //! warren never writes extension types: what it sends is plain msgpack.
 
 use std::net::{Ipv4Addr, Ipv6Addr};
@@ -25,7 +28,7 @@ use chrono::{NaiveDate, NaiveTime};
 use serde_json::{Map, Value};
 
 use crate::msgpack;
-use crate::wire_error::WireError;
+use crate::wire_error::{WireError, excerpt};
 
 /// `uuid.UUID`: the payload is the 32 hex digits of the uuid, unpacked.
 pub(crate) const UUID: i8 = 0;
@@ -53,7 +56,7 @@ pub(crate) fn decode_ext(code: i8, payload: &[u8], max_depth: usize) -> Result<V
             let text = std::str::from_utf8(payload)
                 .map_err(|_| bad("the uuid is not ASCII text".to_owned()))?;
             let uuid = uuid::Uuid::try_parse(text)
-                .map_err(|e| bad(format!("{text:?} is not a uuid: {e}")))?;
+                .map_err(|e| bad(format!("{:?} is not a uuid: {e}", excerpt(text))))?;
             Ok(Value::String(uuid.hyphenated().to_string()))
         }
         DATETIME | XMLRPC_DATETIME => {
@@ -78,7 +81,7 @@ pub(crate) fn decode_ext(code: i8, payload: &[u8], max_depth: usize) -> Result<V
                 date_of(code, &fields)?.format("%Y-%m-%d").to_string(),
             ))
         }
-        IP_ADDRESS => match msgpack::decode(payload, max_depth)? {
+        IP_ADDRESS => match msgpack::decode_ext_payload(code, payload, max_depth)? {
             Value::Number(n) => match n.as_u64() {
                 Some(v) => Ok(Value::String(match u32::try_from(v) {
                     Ok(v4) => Ipv4Addr::from(v4).to_string(),
@@ -91,7 +94,7 @@ pub(crate) fn decode_ext(code: i8, payload: &[u8], max_depth: usize) -> Result<V
                 crate::wire_error::json_type_name(&other)
             ))),
         },
-        SET | FROZENSET => match msgpack::decode(payload, max_depth)? {
+        SET | FROZENSET => match msgpack::decode_ext_payload(code, payload, max_depth)? {
             Value::Array(items) => Ok(Value::Array(items)),
             other => Err(bad(format!(
                 "expected a packed list, found {}",
@@ -105,7 +108,7 @@ pub(crate) fn decode_ext(code: i8, payload: &[u8], max_depth: usize) -> Result<V
 }
 
 fn nested_map(code: i8, payload: &[u8], max_depth: usize) -> Result<Map<String, Value>, WireError> {
-    match msgpack::decode(payload, max_depth)? {
+    match msgpack::decode_ext_payload(code, payload, max_depth)? {
         Value::Object(map) => Ok(map),
         other => Err(WireError::BadExtension {
             code,

@@ -54,6 +54,12 @@ fn optional_seconds(
     Ok(optional(v, parse)?.filter(|d| !d.is_zero()))
 }
 
+/// A size in bytes where zero and "None" both mean "no limit".
+fn byte_limit(v: &str) -> Result<Option<std::num::NonZeroUsize>, ValueProblem> {
+    Ok(optional(v, |t| bounded::<usize>(t, usize::MAX as u64))?
+        .and_then(std::num::NonZeroUsize::new))
+}
+
 pub(crate) static OPTIONS: &[OptionSpec] = &[
     // [DEFAULT]
     opt!(Default "transport_url" = "", secret; |c, v| c.transport_url = url(v)?),
@@ -79,6 +85,7 @@ pub(crate) static OPTIONS: &[OptionSpec] = &[
     opt!(Pika "pool_stale" = "60"; |c, v| c.pika.pool_stale = optional_seconds(v, whole_seconds)?),
     // [oslo_messaging_pika]: messages
     opt!(Pika "default_serializer_type" = "json"; |c, v| c.pika.default_serializer_type = choice(v, SERIALIZERS)?),
+    opt!(Pika "max_message_body_size" = "16777216"; |c, v| c.pika.max_message_body_size = byte_limit(v)?),
     // [oslo_messaging_pika]: notifications
     opt!(Pika "notification_persistence" = "false"; |c, v| c.pika.notification_persistence = boolean(v)?),
     opt!(Pika "default_notification_exchange" = "${control_exchange}_notification"; |c, v| c.pika.default_notification_exchange = v.to_owned()),
@@ -145,7 +152,7 @@ mod tests {
             assert_eq!(same, 1, "{} listed twice", spec.name);
         }
         assert_eq!(names(Section::Default).len(), 4);
-        assert_eq!(names(Section::Pika).len(), 31);
+        assert_eq!(names(Section::Pika).len(), 32);
         assert_eq!(names(Section::Notifications).len(), 4);
         assert!(find(Section::Pika, "control_exchange").is_none());
     }
@@ -172,5 +179,22 @@ mod tests {
         assert_eq!(c.pika.pool_stale, None);
         apply(&mut c, Section::Pika, "channel_max", "2047").unwrap();
         assert_eq!(c.pika.channel_max, Some(2047));
+        apply(&mut c, Section::Pika, "max_message_body_size", "0").unwrap();
+        assert_eq!(c.pika.max_message_body_size, None);
+        apply(&mut c, Section::Pika, "max_message_body_size", "1048576").unwrap();
+        assert_eq!(
+            c.pika.max_message_body_size.map(|n| n.get()),
+            Some(1_048_576)
+        );
+        apply(&mut c, Section::Pika, "max_message_body_size", "None").unwrap();
+        assert_eq!(c.pika.max_message_body_size, None);
+        assert_eq!(
+            apply(&mut c, Section::Pika, "max_message_body_size", "-1"),
+            Err(ValueProblem::Negative)
+        );
+        assert_eq!(
+            apply(&mut c, Section::Pika, "max_message_body_size", "16M"),
+            Err(ValueProblem::NotAnInteger)
+        );
     }
 }

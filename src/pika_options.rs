@@ -86,6 +86,11 @@ pub struct PikaOptions {
     /// Body encoding of outgoing requests and notifications. Default `json`.
     #[serde(serialize_with = "ser_display")]
     pub default_serializer_type: Serializer,
+    /// The largest message body a server, listener or reply waiter decodes, in bytes;
+    /// larger ones are rejected unread. `None` (written `0` or `None`) sets no limit.
+    /// Default 16 MiB ([`DEFAULT_MAX_MESSAGE_BODY_SIZE`](crate::DEFAULT_MAX_MESSAGE_BODY_SIZE)).
+    /// Not an option of the Python driver.
+    pub max_message_body_size: Option<NonZeroUsize>,
 
     // Notifications.
     /// Durable notification exchanges and queues, persistent messages. Default `false`.
@@ -155,6 +160,7 @@ impl Default for PikaOptions {
             pool_recycle: Some(Duration::from_secs(600)),
             pool_stale: Some(Duration::from_secs(60)),
             default_serializer_type: Serializer::Json,
+            max_message_body_size: NonZeroUsize::new(crate::DEFAULT_MAX_MESSAGE_BODY_SIZE),
             notification_persistence: false,
             default_notification_exchange: "openstack_notification".to_owned(),
             notification_listener_prefetch_count: 100,

@@ -96,7 +96,7 @@ impl FromStr for Priority {
             .into_iter()
             .find(|p| p.name().eq_ignore_ascii_case(s))
             .ok_or_else(|| WireError::UnknownPriority {
-                given: s.to_owned(),
+                given: crate::wire_error::excerpt(s),
             })
     }
 }

@@ -158,7 +158,7 @@ impl MessageProperties {
             return Ok(None);
         };
         let bad = || WireError::BadExpiration {
-            given: text.to_owned(),
+            given: crate::wire_error::excerpt(text),
         };
         let ms: f64 = text.trim().parse().map_err(|_| bad())?;
         if ms.is_nan() || ms < 0.0 {

@@ -64,15 +64,26 @@ impl RpcReply {
     }
 
     /// Reads a reply body map the way a Python client does: a non-null `e` is a
-    /// failure; otherwise the reply is a success whose result is `s`, `null` when
-    /// absent. Other keys are ignored.
+    /// failure; otherwise the reply is a success whose result is `s`. Other keys are
+    /// ignored.
+    ///
+    /// Unlike a Python client, a map with neither `s` nor `e` is refused rather than
+    /// read as a `None` result: no server, Python or warren, sends one, so it can only
+    /// be a stray or forged message.
     ///
     /// # Errors
     ///
-    /// As [`RemoteError::from_value`] when `e` is malformed.
+    /// [`WireError::MissingField`] (`s`) when the map has neither `s` nor a non-null
+    /// `e`; as [`RemoteError::from_value`] when `e` is malformed.
     pub fn from_map(mut body: Map<String, Value>) -> Result<Self, WireError> {
         match body.remove("e") {
-            None | Some(Value::Null) => Ok(Self::Success(body.remove("s").unwrap_or(Value::Null))),
+            None | Some(Value::Null) => match body.remove("s") {
+                Some(result) => Ok(Self::Success(result)),
+                None => Err(WireError::MissingField {
+                    envelope: "RPC reply",
+                    field: "s",
+                }),
+            },
             Some(e) => RemoteError::from_value(e).map(Self::Failure),
         }
     }
@@ -129,7 +140,19 @@ mod tests {
     fn none_result_and_lenient_reading() {
         let none = RpcReply::Success(Value::Null);
         assert_eq!(none.to_body(Serializer::Json).unwrap(), br#"{"s": null}"#);
-        assert_eq!(RpcReply::from_body(Serializer::Json, b"{}").unwrap(), none);
+        assert_eq!(
+            RpcReply::from_body(Serializer::Json, br#"{"s": null}"#).unwrap(),
+            none
+        );
+        for neither in [&b"{}"[..], br#"{"e": null}"#, br#"{"x": 1}"#] {
+            assert_eq!(
+                RpcReply::from_body(Serializer::Json, neither),
+                Err(WireError::MissingField {
+                    envelope: "RPC reply",
+                    field: "s"
+                })
+            );
+        }
         assert_eq!(
             RpcReply::from_body(Serializer::Json, br#"{"s": 3, "e": null}"#).unwrap(),
             RpcReply::Success(json!(3))

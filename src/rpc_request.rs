@@ -278,6 +278,36 @@ mod tests {
         );
     }
 
+    #[test]
+    fn deeply_nested_arguments_are_refused_without_overflow() {
+        let levels = 100_000;
+        let json = format!(
+            r#"{{"method": "m", "args": {{"a": {}1{}}}}}"#,
+            "[".repeat(levels),
+            "]".repeat(levels)
+        );
+        // {"method": "m", "args": {"a": [[[...1]]]}}
+        let mut pack = vec![0x82, 0xa6];
+        pack.extend(b"method");
+        pack.extend([0xa1, b'm', 0xa4]);
+        pack.extend(b"args");
+        pack.extend([0x81, 0xa1, b'a']);
+        pack.extend(std::iter::repeat_n(0x91, levels));
+        pack.push(0x01);
+        for (s, body) in [
+            (Serializer::Json, json.as_bytes()),
+            (Serializer::Msgpack, &pack),
+        ] {
+            assert!(
+                matches!(
+                    RpcRequest::from_body(s, body),
+                    Err(WireError::TooDeep { .. })
+                ),
+                "{s:?}"
+            );
+        }
+    }
+
     proptest! {
         #[test]
         fn encode_decode_identity(

@@ -70,7 +70,7 @@ pub fn parse_timestamp(text: &str) -> Result<NaiveDateTime, WireError> {
         .iter()
         .find_map(|f| NaiveDateTime::parse_from_str(text, f).ok())
         .ok_or_else(|| WireError::BadTimestamp {
-            given: text.to_owned(),
+            given: crate::wire_error::excerpt(text),
         })
 }
 

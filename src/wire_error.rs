@@ -22,14 +22,15 @@ pub enum WireError {
     /// The `version` header names a driver wire-protocol major version other than 1.
     #[error("unsupported driver wire-protocol version {version:?}: only 1.x is understood")]
     UnsupportedDriverVersion {
-        /// The header value received.
+        /// The header value received (its start only, when long).
         version: String,
     },
 
     /// The `version` header is present but is not a `major.minor[.revision]` number.
     #[error("bad `version` header {value}: expected a text value such as \"1.0\"")]
     BadVersionHeader {
-        /// The header value received, as a readable description.
+        /// The header value received, as a readable description (its start only, when
+        /// long).
         value: String,
     },
 
@@ -84,7 +85,7 @@ pub enum WireError {
         "unknown notification priority {given:?}: expected audit, debug, info, warn, error, critical or sample"
     )]
     UnknownPriority {
-        /// The priority received.
+        /// The priority received (its start only, when long).
         given: String,
     },
 
@@ -123,6 +124,19 @@ pub enum WireError {
         max_depth: usize,
     },
 
+    /// The body is larger than `[oslo_messaging_pika] max_message_body_size`; it was
+    /// refused before being decoded.
+    #[error(
+        "message body of {size} bytes exceeds the limit of {max} bytes \
+         ([oslo_messaging_pika] max_message_body_size)"
+    )]
+    TooLarge {
+        /// The size of the body received, in bytes.
+        size: usize,
+        /// The limit, in bytes.
+        max: usize,
+    },
+
     /// A user value could not be turned into the in-memory model.
     #[error("cannot encode the {what}: {reason}")]
     Encode {
@@ -144,16 +158,29 @@ pub enum WireError {
     /// A notification timestamp that is not `YYYY-MM-DD HH:MM:SS[.ffffff]`.
     #[error("bad notification timestamp {given:?}: expected `YYYY-MM-DD HH:MM:SS[.ffffff]`")]
     BadTimestamp {
-        /// The timestamp received.
+        /// The timestamp received (its start only, when long).
         given: String,
     },
 
     /// An `expiration` property that is not a non-negative number of milliseconds.
     #[error("bad `expiration` property {given:?}: expected milliseconds such as \"30000\"")]
     BadExpiration {
-        /// The property received.
+        /// The property received (its start only, when long).
         given: String,
     },
+}
+
+/// How much of a received text an error quotes: enough to recognise it, never so much
+/// that one hostile message floods a log.
+pub(crate) const QUOTE_LIMIT: usize = 64;
+
+/// `text` as an error may quote it: whole when short, else its first [`QUOTE_LIMIT`]
+/// characters and the length of the rest.
+pub(crate) fn excerpt(text: &str) -> String {
+    match text.char_indices().nth(QUOTE_LIMIT) {
+        None => text.to_owned(),
+        Some((cut, _)) => format!("{}… ({} more bytes)", &text[..cut], text.len() - cut),
+    }
 }
 
 /// The JSON type name of a value, for error messages.
@@ -190,5 +217,21 @@ mod tests {
             e.to_string(),
             "the `args` field of the RPC request must be a map, found a string"
         );
+        let e = WireError::TooLarge {
+            size: 20_000_000,
+            max: 16_777_216,
+        };
+        assert!(e.to_string().contains("20000000 bytes"), "{e}");
+        assert!(e.to_string().contains("max_message_body_size"), "{e}");
+    }
+
+    #[test]
+    fn excerpts_are_bounded() {
+        assert_eq!(excerpt("INFO"), "INFO");
+        let exact = "é".repeat(QUOTE_LIMIT);
+        assert_eq!(excerpt(&exact), exact);
+        let long = format!("{exact}tail");
+        assert_eq!(excerpt(&long), format!("{exact}… (4 more bytes)"));
+        assert!(excerpt(&"x".repeat(1_000_000)).len() < 100);
     }
 }

@@ -1,10 +1,17 @@
-//! lapin's `BasicProperties` of a delivery to core [`MessageProperties`], validated.
+//! A delivery as the consumers see it: lapin's `BasicProperties` to core
+//! [`MessageProperties`], validated; the body size checked before decoding; and how a
+//! delivery that fails is named in the log and rejected.
 
+use std::num::NonZeroUsize;
 use std::time::Duration;
 
 use lapin::BasicProperties;
+use lapin::message::Delivery;
+use lapin::options::BasicRejectOptions;
 use lapin::types::AMQPValue;
-use warren_core::{HeaderValue, MessageProperties, Serializer, incoming_serializer};
+use warren_core::{
+    HeaderValue, MessageProperties, Serializer, WireError, check_body_size, incoming_serializer,
+};
 
 use crate::Error;
 
@@ -72,4 +79,98 @@ pub(crate) fn decode_properties(props: &BasicProperties) -> Result<IncomingPrope
         reply_to: core.reply_to,
         expiration,
     })
+}
+
+/// The longest error text a rejection log line quotes: the errors quote what they
+/// received, and one hostile message must not flood the log.
+const LOGGED_ERROR_LIMIT: usize = 300;
+
+/// `error`'s text, cut at [`LOGGED_ERROR_LIMIT`] bytes (on a character boundary).
+pub(crate) fn loggable(error: &impl std::fmt::Display) -> String {
+    let mut text = error.to_string();
+    if text.len() > LOGGED_ERROR_LIMIT {
+        let mut cut = LOGGED_ERROR_LIMIT;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        text.truncate(cut);
+        text.push('…');
+    }
+    text
+}
+
+/// How a rejected delivery is named in the log: its `message_id` and
+/// `correlation_id` properties (either may be absent on a hostile message) and its
+/// body size.
+#[derive(Debug)]
+pub(crate) struct DeliveryId {
+    pub(crate) message_id: Option<String>,
+    pub(crate) correlation_id: Option<String>,
+    pub(crate) size: usize,
+}
+
+impl DeliveryId {
+    pub(crate) fn of(delivery: &Delivery) -> Self {
+        let text = |s: &Option<lapin::types::ShortString>| s.as_ref().map(|s| s.to_string());
+        Self {
+            message_id: text(delivery.properties.message_id()),
+            correlation_id: text(delivery.properties.correlation_id()),
+            size: delivery.data.len(),
+        }
+    }
+}
+
+/// Rejects a delivery without requeue, in the background: a poison message would fail
+/// the same way on every redelivery. A failed reject needs no handling, since the
+/// channel it belonged to is gone and its messages with it are back with the broker.
+pub(crate) fn reject_without_requeue(delivery: &Delivery) {
+    let acker = delivery.acker.clone();
+    actix::spawn(async move {
+        let _ = acker.reject(BasicRejectOptions { requeue: false }).await;
+    });
+}
+
+/// Why a delivery could not be decoded, with its properties when they were valid
+/// (boxed where returned: it is the rare path, and large).
+pub(crate) struct Undecodable {
+    pub(crate) error: Error,
+    /// Present when only the body failed: the caller may still be answered.
+    pub(crate) props: Option<IncomingProperties>,
+}
+
+/// Checks a delivery's properties and body size, then decodes its body with `decode`.
+///
+/// The properties are checked first so that the caller learns the serializer (to
+/// answer in) even when the body is then refused.
+pub(crate) fn decode_delivery<T>(
+    delivery: &Delivery,
+    max_body_size: Option<NonZeroUsize>,
+    decode: impl FnOnce(Serializer, &[u8]) -> Result<T, WireError>,
+) -> Result<(IncomingProperties, T), Box<Undecodable>> {
+    let props = decode_properties(&delivery.properties)
+        .map_err(|error| Undecodable { error, props: None })
+        .map_err(Box::new)?;
+    match check_body_size(delivery.data.len(), max_body_size)
+        .and_then(|()| decode(props.serializer, &delivery.data))
+    {
+        Ok(value) => Ok((props, value)),
+        Err(e) => Err(Box::new(Undecodable {
+            error: e.into(),
+            props: Some(props),
+        })),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn logged_errors_are_bounded() {
+        assert_eq!(loggable(&"short"), "short");
+        let long = "é".repeat(1000);
+        let shown = loggable(&long);
+        assert!(shown.len() <= LOGGED_ERROR_LIMIT + '…'.len_utf8());
+        assert!(shown.ends_with('…'));
+    }
 }

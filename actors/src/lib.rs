@@ -55,8 +55,8 @@ pub use notify::{
 };
 pub use pool::ChannelPool;
 pub use rpc::{
-    Call, Cast, Endpoint, MethodResult, ReplyWaiter, RpcClient, RpcClientActor, RpcServer,
-    RpcServerActor, StopServer, WhenReady,
+    Call, Cast, Endpoint, MethodResult, ReplyCounts, ReplyStats, ReplyWaiter, RpcClient,
+    RpcClientActor, RpcServer, RpcServerActor, ServerCounts, ServerStats, StopServer, WhenReady,
 };
 pub use transport::{Transport, TransportBuilder};
 pub use warren_core::*;

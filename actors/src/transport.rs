@@ -19,7 +19,9 @@ use crate::connection::{
 };
 use crate::notify::NotifierActor;
 use crate::pool::ChannelPool;
-use crate::rpc::{CloseReplyWaiter, ReplyQueueSpec, ReplyWaiter, RpcClientActor};
+use crate::rpc::{
+    CloseReplyWaiter, ReplyCounts, ReplyQueueSpec, ReplyStats, ReplyWaiter, RpcClientActor,
+};
 use crate::runtime::lapin_runtime;
 use crate::settings::{NotifySettings, RpcSettings, connection_settings, endpoints, pool_limits};
 use crate::{Notifier, RpcClient};
@@ -58,6 +60,7 @@ impl Shared {
                     expiration: self.rpc.queue_expiration,
                     prefetch: self.rpc.reply_prefetch,
                     reconnect_delay: self.rpc.reconnect_delay,
+                    max_body_size: self.config.pika.max_message_body_size,
                 };
                 let connection = self.connection.clone();
                 Supervisor::start(move |_| ReplyWaiter::new(connection, spec))
@@ -234,6 +237,25 @@ impl Transport {
     /// The notifier actor, for sending [`crate::Notify`] messages from other actors.
     pub fn notifier_actor(&self) -> Addr<NotifierActor> {
         self.notifier.clone()
+    }
+
+    /// What the transport's reply waiter has received and rejected so far: zeros
+    /// before the first call (the reply queue is declared lazily) or once the
+    /// transport is closed.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn demo(transport: warren::Transport) {
+    /// let counts = transport.reply_counts().await;
+    /// println!("{} malformed replies rejected", counts.rejected);
+    /// # }
+    /// ```
+    pub async fn reply_counts(&self) -> ReplyCounts {
+        match self.shared.reply_waiter.get() {
+            Some(waiter) => waiter.send(ReplyStats).await.unwrap_or_default(),
+            None => ReplyCounts::default(),
+        }
     }
 
     /// Receive the connection's state changes; returns the current state.

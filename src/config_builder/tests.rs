@@ -63,6 +63,10 @@ fn guide_defaults() {
     assert_eq!(p.rpc_reply_listener_prefetch_count, 100);
     assert_eq!(p.default_rpc_retry_attempts, Retry::Forever);
     assert!(!p.quorum_queues, "Python peers declare classic queues");
+    assert_eq!(
+        p.max_message_body_size.map(NonZeroUsize::get),
+        Some(16 * 1024 * 1024)
+    );
     assert_eq!(c.notifications.topics, ["notifications"]);
 }
 
@@ -90,6 +94,7 @@ pool_timeout = 5
 pool_recycle = None
 pool_stale = 10
 default_serializer_type = msgpack
+max_message_body_size = 1048576
 notification_persistence = true
 notification_listener_prefetch_count = 7
 default_notification_retry_attempts = 0
@@ -131,6 +136,10 @@ retry = 5
     assert_eq!(p.pool_recycle, None);
     assert_eq!(p.pool_stale, Some(Duration::from_secs(10)));
     assert_eq!(p.default_serializer_type, Serializer::Msgpack);
+    assert_eq!(
+        p.max_message_body_size.map(NonZeroUsize::get),
+        Some(1 << 20)
+    );
     assert!(p.notification_persistence);
     assert_eq!(p.default_notification_exchange, "nova_notification");
     assert_eq!(p.notification_listener_prefetch_count, 7);
@@ -264,6 +273,43 @@ fn quorum_queues_can_be_set_from_the_url_query() {
             .build(),
     );
     assert_eq!(problem(&err).0, "quorum_queues");
+}
+
+#[test]
+fn max_message_body_size_from_file_code_and_query() {
+    let limit = |c: &Config| c.pika.max_message_body_size.map(NonZeroUsize::get);
+    let c = build_file("[oslo_messaging_pika]\nmax_message_body_size = 0\n").unwrap();
+    assert_eq!(limit(&c), None, "0 lifts the limit");
+    let c = build_file("[oslo_messaging_pika]\nmax_message_body_size = None\n").unwrap();
+    assert_eq!(limit(&c), None, "None lifts the limit");
+    let c = from_file("[oslo_messaging_pika]\nmax_message_body_size = 1024\n")
+        .max_message_body_size(2048)
+        .build()
+        .unwrap();
+    assert_eq!(limit(&c), Some(2048), "code beats the file");
+    let c = from_file("[oslo_messaging_pika]\nmax_message_body_size = 1024\n")
+        .max_message_body_size(2048)
+        .transport_url(url("pika://h/?max_message_body_size=4096"))
+        .build()
+        .unwrap();
+    assert_eq!(limit(&c), Some(4096), "the query beats code and file");
+    let c = ConfigBuilder::new()
+        .transport_url(url("pika://h/?max_message_body_size=0"))
+        .build()
+        .unwrap();
+    assert_eq!(limit(&c), None);
+    for bad in ["-1", "lots", "1.5", "16MiB"] {
+        let err = error_of(build_file(&format!(
+            "[oslo_messaging_pika]\nmax_message_body_size = {bad}\n"
+        )));
+        assert_eq!(problem(&err).0, "max_message_body_size", "{bad}");
+        let err = error_of(
+            ConfigBuilder::new()
+                .transport_url(url(&format!("pika://h/?max_message_body_size={bad}")))
+                .build(),
+        );
+        assert_eq!(problem(&err).0, "max_message_body_size", "{bad}");
+    }
 }
 
 #[test]

@@ -6,9 +6,11 @@
 //! quorum queues, always durable, with `quorum_queues`), and consumes with manual acks
 //! and `notification_listener_prefetch_count`. Each notification is acked only after
 //! its handlers ran (or requeued when they ask and the listener allows it), so a crash
-//! before handling loses nothing. A message that cannot be decoded (bad body, unknown
-//! priority, bad headers) is rejected without requeue, logged with its message id and
-//! counted; the listener goes on.
+//! before handling loses nothing. A message that cannot be decoded (bad headers or
+//! content type, a body over `max_message_body_size`, an undecodable or too deeply
+//! nested body, one that is not a map, a missing or mistyped field, an unknown
+//! priority) is rejected without requeue, logged once (WARN, with its message id and
+//! size) and counted; the listener goes on.
 //!
 //! With a batch size, notifications are buffered (at most the prefetch count) and
 //! handed over per priority when the batch is full or `batch_timeout` after its first
@@ -29,7 +31,7 @@ use std::time::Duration;
 use actix::prelude::*;
 use lapin::Acker;
 use lapin::message::Delivery;
-use lapin::options::{BasicNackOptions, BasicRejectOptions};
+use lapin::options::BasicNackOptions;
 use warren_core::{NotificationEnvelope, Topology};
 
 use super::dispatch::{dispatch_batch, dispatch_one, settle};
@@ -38,7 +40,7 @@ use super::notification::Notification;
 use crate::Error;
 use crate::amqp;
 use crate::connection::OpenChannel;
-use crate::incoming::decode_properties;
+use crate::incoming::{DeliveryId, decode_delivery, loggable, reject_without_requeue};
 use crate::lifecycle::Lifecycle;
 use crate::transport::Shared;
 
@@ -141,23 +143,22 @@ impl NotificationListenerActor {
             return;
         }
         self.received += 1;
-        let decoded = decode_properties(&delivery.properties).and_then(|props| {
-            NotificationEnvelope::from_body(props.serializer, &delivery.data).map_err(Error::from)
-        });
-        let notification = match decoded {
-            Ok(envelope) => Notification::from(envelope),
-            Err(e) => {
+        let limit = self.shared.config.pika.max_message_body_size;
+        let notification = match decode_delivery(&delivery, limit, NotificationEnvelope::from_body)
+        {
+            Ok((_, envelope)) => Notification::from(envelope),
+            Err(undecodable) => {
+                let error = undecodable.error;
                 self.rejected += 1;
-                let message_id = delivery
-                    .properties
-                    .message_id()
-                    .as_ref()
-                    .map(|m| m.to_string());
-                tracing::warn!(?message_id, error = %e, rejected = self.rejected, "rejecting an undecodable notification");
-                let acker = delivery.acker.clone();
-                actix::spawn(async move {
-                    let _ = acker.reject(BasicRejectOptions { requeue: false }).await;
-                });
+                let id = DeliveryId::of(&delivery);
+                tracing::warn!(
+                    message_id = ?id.message_id,
+                    size = id.size,
+                    error = %loggable(&error),
+                    rejected = self.rejected,
+                    "rejecting an undecodable notification"
+                );
+                reject_without_requeue(&delivery);
                 return;
             }
         };
@@ -300,7 +301,8 @@ impl Handler<ListenerReady> for NotificationListenerActor {
 pub struct ListenerCounts {
     /// Deliveries received (including rejected ones).
     pub received: u64,
-    /// Deliveries rejected as undecodable.
+    /// Deliveries rejected without requeue: bad properties, a body over
+    /// `max_message_body_size`, or a body that is not a notification.
     pub rejected: u64,
     /// Times the listener re-declared and re-consumed after a failure.
     pub restarts: u64,

@@ -1,12 +1,10 @@
 //! [`Dispatcher`]: picks the endpoint method for a request, by oslo's rules.
 
-use futures_util::future::LocalBoxFuture;
-use serde_json::Value;
 use warren_core::{
     AccessPolicy, DispatchError, EndpointInfo, RemoteError, RpcRequest, Version, select_endpoint,
 };
 
-use super::endpoint::{Endpoint, MethodResult};
+use super::endpoint::{Endpoint, Ready};
 
 /// The endpoints of one server, in the order given (the first match wins).
 pub(crate) struct Dispatcher {
@@ -32,45 +30,30 @@ impl Dispatcher {
         Ok(Self { endpoints, infos })
     }
 
-    /// Run the request's method, or answer with the remote error Python would send
-    /// (`NoSuchMethod`, `UnsupportedVersion`).
-    pub(crate) fn dispatch(
-        &self,
-        request: RpcRequest,
-    ) -> LocalBoxFuture<'static, MethodResult<Value>> {
-        let chosen = select_endpoint(
+    /// The call of the request's method, arguments read, ready to run; or the remote
+    /// error Python would send without running anything (`NoSuchMethod`,
+    /// `UnsupportedVersion`, a `TypeError` for arguments that do not fit the method).
+    pub(crate) fn prepare(&self, request: RpcRequest) -> Result<Ready, RemoteError> {
+        let index = select_endpoint(
             &self.infos,
             AccessPolicy::default(),
             &request.method,
             request.namespace.as_deref(),
             request.version.as_deref(),
-        );
-        match chosen {
-            Ok(index) => {
-                let method = self
-                    .endpoints
-                    .get(index)
-                    .and_then(|e| e.methods.get(&request.method))
-                    .cloned();
-                match method {
-                    Some(method) => method(request.context, request.args),
-                    // select_endpoint only picks endpoints that have the method.
-                    None => {
-                        let remote = RemoteError::no_such_method(&request.method);
-                        Box::pin(async move { Err(remote) })
-                    }
-                }
+        )
+        .map_err(|e| match e {
+            DispatchError::NoSuchMethod { method } => RemoteError::no_such_method(&method),
+            DispatchError::UnsupportedVersion { version, method } => {
+                RemoteError::unsupported_version(&version, &method)
             }
-            Err(e) => {
-                let remote = match e {
-                    DispatchError::NoSuchMethod { method } => RemoteError::no_such_method(&method),
-                    DispatchError::UnsupportedVersion { version, method } => {
-                        RemoteError::unsupported_version(&version, &method)
-                    }
-                    other => RemoteError::value_error(other.to_string()),
-                };
-                Box::pin(async move { Err(remote) })
-            }
-        }
+            other => RemoteError::value_error(other.to_string()),
+        })?;
+        let method = self
+            .endpoints
+            .get(index)
+            .and_then(|e| e.methods.get(&request.method))
+            // select_endpoint only picks endpoints that have the method.
+            .ok_or_else(|| RemoteError::no_such_method(&request.method))?;
+        method(request.context, request.args)
     }
 }

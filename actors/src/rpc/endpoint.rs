@@ -16,11 +16,14 @@ use warren_core::{Context, RemoteError};
 /// remote exception (class, module, message).
 pub type MethodResult<T> = Result<T, RemoteError>;
 
-pub(crate) type Method = Arc<
-    dyn Fn(Context, Map<String, Value>) -> LocalBoxFuture<'static, MethodResult<Value>>
-        + Send
-        + Sync,
->;
+/// A method call whose arguments were read: running it builds the method's future.
+pub(crate) type Ready = Box<dyn FnOnce() -> LocalBoxFuture<'static, MethodResult<Value>>>;
+
+/// A method: reads the arguments into the method's own type, or says why they do not
+/// fit. Reading and running are two steps so that a request whose arguments do not
+/// fit is known as such before anything of the endpoint runs.
+pub(crate) type Method =
+    Arc<dyn Fn(Context, Map<String, Value>) -> Result<Ready, RemoteError> + Send + Sync>;
 
 /// A group of RPC methods, like an oslo.messaging endpoint object.
 ///
@@ -103,22 +106,21 @@ impl Endpoint {
         let method_name = name.clone();
         let f = Arc::new(f);
         let method: Method = Arc::new(move |ctx: Context, args: Map<String, Value>| {
-            let args: A = match serde_json::from_value(Value::Object(args)) {
-                Ok(a) => a,
-                Err(e) => {
-                    let err =
-                        RemoteError::type_error(format!("{method_name}() got bad arguments: {e}"));
-                    return async move { Err(err) }.boxed_local();
+            let args: A = serde_json::from_value(Value::Object(args)).map_err(|e| {
+                RemoteError::type_error(format!("{method_name}() got bad arguments: {e}"))
+            })?;
+            let f = f.clone();
+            let ready: Ready = Box::new(move || {
+                let fut = f(ctx, args);
+                async move {
+                    let result = fut.await?;
+                    serde_json::to_value(result).map_err(|e| {
+                        RemoteError::type_error(format!("the result could not be serialized: {e}"))
+                    })
                 }
-            };
-            let fut = f(ctx, args);
-            async move {
-                let result = fut.await?;
-                serde_json::to_value(result).map_err(|e| {
-                    RemoteError::type_error(format!("the result could not be serialized: {e}"))
-                })
-            }
-            .boxed_local()
+                .boxed_local()
+            });
+            Ok(ready)
         });
         self.methods.insert(name, method);
         self

@@ -4,7 +4,17 @@
 //! `rpc_reply_exchange` with its own name as the key and `x-expires` =
 //! `rpc_queue_expiration`. Callers register a correlation id before publishing
 //! ([`ExpectReply`]), and the actor completes their slot when the reply arrives. A
-//! reply nobody waits for (late, after a timeout) is acked and dropped.
+//! reply nobody waits for (late, after a timeout) is acked, dropped and counted as
+//! `unmatched`.
+//!
+//! Hostile input: a reply without a correlation id, with bad properties, with a body
+//! over `max_message_body_size`, or whose body is not a reply (undecodable, not a map,
+//! neither `s` nor `e`, a malformed `e`) is rejected without requeue, logged once
+//! (WARN, with its message and correlation ids) and counted as `rejected`. When a call
+//! waits for that correlation id, it fails at once with the error ([`Error::Wire`], or
+//! the property error) instead of waiting for its timeout.
+//!
+//! Messages handled: [`ReplyStats`], and the crate's own registration messages.
 //!
 //! Restart behaviour: when its channel or consumer fails, or the broker cancels the
 //! consumer (queue deleted), the actor restarts after `host_connection_reconnect_delay`
@@ -20,6 +30,8 @@ use std::time::Duration;
 use actix::prelude::*;
 use futures_util::FutureExt;
 use lapin::message::Delivery;
+use std::num::NonZeroUsize;
+
 use lapin::options::BasicAckOptions;
 use tokio::sync::oneshot;
 use warren_core::{QueueArguments, RpcReply};
@@ -27,7 +39,7 @@ use warren_core::{QueueArguments, RpcReply};
 use crate::Error;
 use crate::amqp;
 use crate::connection::{HostConnection, OpenChannel};
-use crate::incoming::decode_properties;
+use crate::incoming::{DeliveryId, decode_delivery, loggable, reject_without_requeue};
 
 /// What a caller gets back: the decoded reply, or why it could not be decoded.
 pub(crate) type ReplyOutcome = Result<RpcReply, Error>;
@@ -40,6 +52,8 @@ pub(crate) struct ReplyQueueSpec {
     pub(crate) expiration: Duration,
     pub(crate) prefetch: u16,
     pub(crate) reconnect_delay: Duration,
+    /// `max_message_body_size`.
+    pub(crate) max_body_size: Option<NonZeroUsize>,
 }
 
 enum Consuming {
@@ -56,7 +70,7 @@ pub struct ReplyWaiter {
     spec: ReplyQueueSpec,
     consuming: Consuming,
     waiting: HashMap<String, oneshot::Sender<ReplyOutcome>>,
-    restarts: u64,
+    counts: ReplyCounts,
 }
 
 impl ReplyWaiter {
@@ -66,7 +80,7 @@ impl ReplyWaiter {
             spec,
             consuming: Consuming::SettingUp(Vec::new()),
             waiting: HashMap::new(),
-            restarts: 0,
+            counts: ReplyCounts::default(),
         }
     }
 
@@ -138,32 +152,65 @@ impl ReplyWaiter {
     }
 
     fn on_delivery(&mut self, delivery: Delivery) {
-        // Ack first, as the Pika driver does: a reply is only useful to its waiter.
-        let acker = delivery.acker.clone();
-        actix::spawn(async move {
-            let _ = acker.ack(BasicAckOptions::default()).await;
-        });
-        let Some(correlation_id) = delivery
+        self.counts.received += 1;
+        let correlation_id = delivery
             .properties
             .correlation_id()
             .as_ref()
-            .map(|c| c.to_string())
-        else {
-            tracing::warn!(queue = %self.spec.queue, "dropping a reply without correlation_id");
+            .map(|c| c.to_string());
+        let decoded = decode_delivery(&delivery, self.spec.max_body_size, RpcReply::from_body)
+            .map(|(_, reply)| reply)
+            .map_err(|undecodable| undecodable.error);
+        let Some(correlation_id) = correlation_id else {
+            let problem = match &decoded {
+                Ok(_) => "a reply without correlation_id".to_owned(),
+                Err(e) => format!("a reply without correlation_id: {}", loggable(e)),
+            };
+            self.reject(&delivery, &problem, false);
             return;
         };
-        let Some(waiter) = self.waiting.remove(&correlation_id) else {
-            tracing::debug!(%correlation_id, "dropping a reply nobody waits for (late or duplicate)");
-            return;
-        };
-        let outcome = decode_properties(&delivery.properties)
-            .and_then(|incoming| {
-                RpcReply::from_body(incoming.serializer, &delivery.data).map_err(Error::from)
-            })
-            .inspect_err(
-                |e| tracing::warn!(%correlation_id, error = %e, "undecodable reply fails its call"),
-            );
-        let _ = waiter.send(outcome);
+        let waiter = self.waiting.remove(&correlation_id);
+        match decoded {
+            Ok(reply) => {
+                // Ack, as the Pika driver does: a reply is only useful to its waiter.
+                let acker = delivery.acker.clone();
+                actix::spawn(async move {
+                    let _ = acker.ack(BasicAckOptions::default()).await;
+                });
+                match waiter {
+                    Some(waiter) => {
+                        let _ = waiter.send(Ok(reply));
+                    }
+                    None => {
+                        self.counts.unmatched += 1;
+                        tracing::debug!(%correlation_id, "dropping a reply nobody waits for (late or duplicate)");
+                    }
+                }
+            }
+            Err(e) => {
+                self.reject(&delivery, &loggable(&e), waiter.is_some());
+                if let Some(waiter) = waiter {
+                    let _ = waiter.send(Err(e));
+                }
+            }
+        }
+    }
+
+    /// Rejects a reply that is no reply, without requeue; logs and counts it.
+    fn reject(&mut self, delivery: &Delivery, problem: &str, fails_a_call: bool) {
+        self.counts.rejected += 1;
+        let id = DeliveryId::of(delivery);
+        tracing::warn!(
+            queue = %self.spec.queue,
+            message_id = ?id.message_id,
+            correlation_id = ?id.correlation_id,
+            size = id.size,
+            error = %problem,
+            fails_a_call,
+            rejected = self.counts.rejected,
+            "rejecting a malformed RPC reply"
+        );
+        reject_without_requeue(delivery);
     }
 }
 
@@ -174,7 +221,7 @@ impl Actor for ReplyWaiter {
         if matches!(self.consuming, Consuming::Closed) {
             return;
         }
-        if self.restarts == 0 {
+        if self.counts.restarts == 0 {
             self.set_up(ctx);
         } else {
             ctx.run_later(self.spec.reconnect_delay, |act, ctx| act.set_up(ctx));
@@ -184,7 +231,7 @@ impl Actor for ReplyWaiter {
 
 impl Supervised for ReplyWaiter {
     fn restarting(&mut self, _ctx: &mut Context<Self>) {
-        self.restarts += 1;
+        self.counts.restarts += 1;
         self.consuming = match std::mem::replace(&mut self.consuming, Consuming::Closed) {
             Consuming::SettingUp(parked) => Consuming::SettingUp(parked),
             Consuming::Ready => Consuming::SettingUp(Vec::new()),
@@ -214,6 +261,33 @@ impl StreamHandler<lapin::Result<Delivery>> for ReplyWaiter {
             self.lose_pending("the reply queue's consumer ended (channel closed or queue deleted)");
             ctx.stop();
         }
+    }
+}
+
+/// Counts of what the reply waiter received.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ReplyCounts {
+    /// Deliveries received on the reply queue (including rejected ones).
+    pub received: u64,
+    /// Deliveries rejected without requeue as no reply: no correlation id, bad
+    /// properties, a body over `max_message_body_size`, or a body that is not a reply.
+    pub rejected: u64,
+    /// Well-formed replies no call waited for (it had timed out, or a duplicate).
+    pub unmatched: u64,
+    /// Times the reply waiter re-declared and re-consumed its queue after a failure.
+    pub restarts: u64,
+}
+
+/// Ask the reply waiter for its [`ReplyCounts`].
+#[derive(Debug, Message)]
+#[rtype(result = "ReplyCounts")]
+pub struct ReplyStats;
+
+impl Handler<ReplyStats> for ReplyWaiter {
+    type Result = MessageResult<ReplyStats>;
+
+    fn handle(&mut self, _: ReplyStats, _ctx: &mut Context<Self>) -> Self::Result {
+        MessageResult(self.counts)
     }
 }
 

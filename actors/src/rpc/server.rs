@@ -7,13 +7,21 @@
 //! validates and decodes the message, acks it (before dispatch, as the Pika driver
 //! does: at most once), runs the endpoint method on the actor's arbiter, and publishes
 //! the reply to `rpc_reply_exchange` with the request's correlation id and content
-//! type, bounded by the request's `expiration`. A message that cannot be decoded is
-//! rejected without requeue, logged with its message id, and counted; the server goes
-//! on.
+//! type, bounded by the request's `expiration`.
+//!
+//! Hostile input: a delivery with bad properties (driver version, content type,
+//! expiration), a body over `max_message_body_size`, or a body that does not decode
+//! into a request is rejected without requeue, logged once (WARN, with its message
+//! id) and counted as `rejected`; when its properties name a serializer, a reply queue
+//! and a correlation id, the caller is answered with a remote `ValueError` instead of
+//! being left to time out. A request for an unknown method or version, or whose
+//! arguments do not fit the method, is acked, answered with the remote error a Python
+//! server sends (`NoSuchMethod`, `UnsupportedVersion`, `TypeError`), logged once and
+//! counted as `refused`; no endpoint code runs for it. The server goes on either way.
 //!
 //! Messages handled: [`WhenReady`] (resolves once consuming, or with the error of a
 //! queue the broker will not declare as asked), [`StopServer`] (stop consuming, finish
-//! in-flight requests, close the channel).
+//! in-flight requests, close the channel), [`ServerStats`].
 //!
 //! Restart behaviour: a failed channel or consumer, or a broker `basic.cancel` (queue
 //! deleted), restarts the actor after `host_connection_reconnect_delay`; it declares
@@ -27,7 +35,7 @@ use std::time::Instant;
 use actix::prelude::*;
 use futures_util::{FutureExt, StreamExt};
 use lapin::message::Delivery;
-use lapin::options::{BasicAckOptions, BasicNackOptions, BasicRejectOptions};
+use lapin::options::{BasicAckOptions, BasicNackOptions};
 use serde_json::Value;
 use warren_core::{
     AckMode, MessageProperties, RemoteError, RpcReply, RpcRequest, Serializer, WorkerIds,
@@ -35,10 +43,13 @@ use warren_core::{
 };
 
 use super::dispatcher::Dispatcher;
+use super::endpoint::Ready;
 use crate::Error;
 use crate::amqp;
 use crate::connection::OpenChannel;
-use crate::incoming::decode_properties;
+use crate::incoming::{
+    DeliveryId, IncomingProperties, Undecodable, decode_delivery, loggable, reject_without_requeue,
+};
 use crate::lifecycle::Lifecycle;
 use crate::outgoing::to_amqp;
 use crate::publish::{Outgoing, RetryOn, Send};
@@ -53,7 +64,9 @@ pub struct RpcServerActor {
     dispatcher: Rc<Dispatcher>,
     lifecycle: Lifecycle,
     restarts: u64,
+    received: u64,
     rejected: u64,
+    refused: u64,
 }
 
 impl RpcServerActor {
@@ -72,7 +85,9 @@ impl RpcServerActor {
             dispatcher: Rc::new(dispatcher),
             lifecycle: Lifecycle::new("RPC server stopped"),
             restarts: 0,
+            received: 0,
             rejected: 0,
+            refused: 0,
         }
     }
 
@@ -145,34 +160,39 @@ impl RpcServerActor {
             });
             return;
         }
+        self.received += 1;
         let received = Instant::now();
-        let decoded = decode_properties(&delivery.properties).and_then(|props| {
-            RpcRequest::from_body(props.serializer, &delivery.data)
-                .map(|request| (props, request))
-                .map_err(Error::from)
-        });
-        let (props, request) = match decoded {
+        let limit = self.shared.config.pika.max_message_body_size;
+        let (props, request) = match decode_delivery(&delivery, limit, RpcRequest::from_body) {
             Ok(ok) => ok,
-            Err(e) => {
-                self.rejected += 1;
-                let message_id = delivery
-                    .properties
-                    .message_id()
-                    .as_ref()
-                    .map(|m| m.to_string());
-                tracing::warn!(topic = %self.topic, ?message_id, error = %e, rejected = self.rejected, "rejecting an undecodable RPC request");
-                if !no_ack {
-                    let acker = delivery.acker.clone();
-                    actix::spawn(async move {
-                        let _ = acker.reject(BasicRejectOptions { requeue: false }).await;
-                    });
-                }
+            Err(undecodable) => {
+                let Undecodable { error, props } = *undecodable;
+                self.reject(&delivery, no_ack, &error, props, received);
                 return;
             }
         };
+        let method = request.method.clone();
+        let call = match self.dispatcher.prepare(request) {
+            Ok(call) => Ok(call),
+            Err(remote) => {
+                self.refused += 1;
+                let id = DeliveryId::of(&delivery);
+                tracing::warn!(
+                    topic = %self.topic,
+                    message_id = ?id.message_id,
+                    correlation_id = ?id.correlation_id,
+                    method = %loggable(&method),
+                    error = %loggable(&remote),
+                    refused = self.refused,
+                    "answering an RPC request no endpoint can run with an error"
+                );
+                Err(remote)
+            }
+        };
+        // A refused request was logged above: failing to answer it is not news.
+        let already_logged = call.is_err();
         self.lifecycle.handling(1);
         let acker = (!no_ack).then(|| delivery.acker.clone());
-        let dispatcher = self.dispatcher.clone();
         let shared = self.shared.clone();
         let me = ctx.address();
         actix::spawn(async move {
@@ -185,21 +205,10 @@ impl RpcServerActor {
                 me.do_send(RequestDone);
                 return;
             }
-            // A panicking endpoint (in its body or while building its future) must not
-            // leave its caller waiting nor the server unable to stop: answer with a
-            // remote error instead.
-            let work = async move { dispatcher.dispatch(request).await };
-            let result = AssertUnwindSafe(work)
-                .catch_unwind()
-                .await
-                .unwrap_or_else(|_| {
-                    tracing::error!("an RPC endpoint method panicked");
-                    Err(RemoteError::new(
-                        "RuntimeError",
-                        "builtins",
-                        "the endpoint method panicked",
-                    ))
-                });
+            let result = match call {
+                Ok(call) => run_guarded(call).await,
+                Err(remote) => Err(remote),
+            };
             if let (Some(reply_to), Some(correlation_id)) = (props.reply_to, props.correlation_id) {
                 let deadline = props.expiration.map(|e| received + e);
                 send_reply(
@@ -209,14 +218,89 @@ impl RpcServerActor {
                     props.serializer,
                     deadline,
                     result,
+                    already_logged,
                 )
                 .await;
             }
             me.do_send(RequestDone);
         });
     }
+
+    /// Rejects a request that cannot be served, without requeue, and answers its caller
+    /// with a remote error when the properties say where and how.
+    fn reject(
+        &mut self,
+        delivery: &Delivery,
+        no_ack: bool,
+        error: &Error,
+        props: Option<IncomingProperties>,
+        received: Instant,
+    ) {
+        self.rejected += 1;
+        let id = DeliveryId::of(delivery);
+        tracing::warn!(
+            topic = %self.topic,
+            message_id = ?id.message_id,
+            correlation_id = ?id.correlation_id,
+            size = id.size,
+            error = %loggable(error),
+            rejected = self.rejected,
+            "rejecting an RPC request that cannot be decoded"
+        );
+        if !no_ack {
+            reject_without_requeue(delivery);
+        }
+        let Some(IncomingProperties {
+            serializer,
+            correlation_id: Some(correlation_id),
+            reply_to: Some(reply_to),
+            expiration,
+        }) = props
+        else {
+            return;
+        };
+        let shared = self.shared.clone();
+        let remote = RemoteError::value_error(format!(
+            "the server rejected the request: {}",
+            loggable(error)
+        ));
+        let deadline = expiration.map(|e| received + e);
+        actix::spawn(async move {
+            send_reply(
+                &shared,
+                reply_to,
+                correlation_id,
+                serializer,
+                deadline,
+                Err(remote),
+                true,
+            )
+            .await;
+        });
+    }
 }
 
+/// Runs an endpoint method. A panicking endpoint (in its body or while building its
+/// future) must not leave its caller waiting nor the server unable to stop: it is
+/// answered with a remote error instead.
+async fn run_guarded(call: Ready) -> Result<Value, RemoteError> {
+    let work = async move { call().await };
+    AssertUnwindSafe(work)
+        .catch_unwind()
+        .await
+        .unwrap_or_else(|_| {
+            tracing::error!("an RPC endpoint method panicked");
+            Err(RemoteError::new(
+                "RuntimeError",
+                "builtins",
+                "the endpoint method panicked",
+            ))
+        })
+}
+
+/// Publishes the reply to a request. `to_rejected`: the request was rejected and
+/// already logged, and a failure to answer it (a forged reply queue, say) is logged at
+/// debug level only, so a hostile message is logged once.
 async fn send_reply(
     shared: &Shared,
     reply_to: String,
@@ -224,6 +308,7 @@ async fn send_reply(
     serializer: Serializer,
     deadline: Option<Instant>,
     result: Result<Value, RemoteError>,
+    to_rejected: bool,
 ) {
     let reply = match result {
         Ok(value) => RpcReply::Success(value),
@@ -276,8 +361,12 @@ async fn send_reply(
         deadline: Some(deadline.unwrap_or_else(|| Instant::now() + settings.response_timeout)),
         expire_with_deadline: deadline.is_some(),
     };
-    if let Err(e) = send.run(&outgoing, || async {}).await {
-        tracing::warn!(%correlation_id, error = %e, "reply not delivered");
+    match send.run(&outgoing, || async {}).await {
+        Err(e) if to_rejected => {
+            tracing::debug!(%correlation_id, error = %e, "answer to a rejected request not delivered");
+        }
+        Err(e) => tracing::warn!(%correlation_id, error = %e, "reply not delivered"),
+        Ok(()) => {}
     }
 }
 
@@ -348,6 +437,39 @@ impl Handler<WhenReady> for RpcServerActor {
 
     fn handle(&mut self, _: WhenReady, _ctx: &mut Context<Self>) -> Self::Result {
         self.lifecycle.ready()
+    }
+}
+
+/// Counts of what an RPC server received.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ServerCounts {
+    /// Deliveries received (including rejected and refused ones).
+    pub received: u64,
+    /// Deliveries rejected without requeue: bad properties, a body over
+    /// `max_message_body_size`, or a body that is not a request.
+    pub rejected: u64,
+    /// Requests answered with an error without running an endpoint: an unknown method
+    /// or version, or arguments that do not fit the method.
+    pub refused: u64,
+    /// Times the server re-declared and re-consumed after a failure.
+    pub restarts: u64,
+}
+
+/// Ask a server for its [`ServerCounts`].
+#[derive(Debug, Message)]
+#[rtype(result = "ServerCounts")]
+pub struct ServerStats;
+
+impl Handler<ServerStats> for RpcServerActor {
+    type Result = MessageResult<ServerStats>;
+
+    fn handle(&mut self, _: ServerStats, _ctx: &mut Context<Self>) -> Self::Result {
+        MessageResult(ServerCounts {
+            received: self.received,
+            rejected: self.rejected,
+            refused: self.refused,
+            restarts: self.restarts,
+        })
     }
 }
 

@@ -5,7 +5,7 @@ use warren_core::{Target, WorkerIds, rpc_exchange, rpc_server_topology};
 
 use super::dispatcher::Dispatcher;
 use super::endpoint::Endpoint;
-use super::server::{RpcServerActor, StopServer, WhenReady};
+use super::server::{RpcServerActor, ServerCounts, ServerStats, StopServer, WhenReady};
 use crate::{Error, Transport};
 
 /// A running RPC server; cheap to clone.
@@ -94,6 +94,21 @@ impl RpcServer {
             .send(WhenReady)
             .await
             .map_err(|_| Error::Shutdown)?
+    }
+
+    /// What the server has received, rejected and refused so far (zeros once the
+    /// server is gone).
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn demo(server: warren::RpcServer) {
+    /// let counts = server.counts().await;
+    /// println!("{} of {} requests rejected", counts.rejected, counts.received);
+    /// # }
+    /// ```
+    pub async fn counts(&self) -> ServerCounts {
+        self.actor.send(ServerStats).await.unwrap_or_default()
     }
 
     /// The server actor, to send [`StopServer`] or [`WhenReady`] from other actors.
