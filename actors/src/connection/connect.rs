@@ -114,7 +114,7 @@ pub(crate) async fn connect(
     {
         // A TLS listener drops a plain AMQP header unanswered, and so does a load
         // balancer whose brokers are down; only the first answers a TLS handshake.
-        let probe = speaks_tls(endpoint, settings.tcp_user_timeout);
+        let probe = speaks_tls(endpoint, settings.socket_timeout, settings.tcp_user_timeout);
         if let Ok(true) = tokio::time::timeout_at(deadline, probe).await {
             return Err(ConnectFailure::NotAmqp {
                 detail: "the connection was dropped at the AMQP header, and the port \
@@ -142,11 +142,15 @@ pub(crate) async fn connect(
 
 /// Whether `endpoint`'s port answers a TLS handshake (any certificate accepted, and an
 /// alert counts as an answer: only a TLS server sends one).
-async fn speaks_tls(endpoint: &HostEndpoint, tcp_user_timeout: Option<Duration>) -> bool {
+async fn speaks_tls(
+    endpoint: &HostEndpoint,
+    socket_timeout: Duration,
+    tcp_user_timeout: Option<Duration>,
+) -> bool {
     let Ok(stream) = open_socket(
         endpoint.host.clone(),
         endpoint.port,
-        Duration::from_secs(1),
+        socket_timeout,
         tcp_user_timeout,
     )
     .await
@@ -164,7 +168,7 @@ async fn speaks_tls(endpoint: &HostEndpoint, tcp_user_timeout: Option<Duration>)
 }
 
 /// TCP, TLS when asked for, and the AMQP handshake; `tcp_connected` is set once the
-/// socket is up, so a failure after it is not taken for the network's.
+/// socket is up, so a connection dropped after it can be probed for TLS.
 async fn handshake(
     endpoint: &HostEndpoint,
     settings: &ConnectionSettings,
