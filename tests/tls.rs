@@ -230,15 +230,19 @@ async fn refused_call(
     }
 }
 
+/// [`refused_call`] over TLS to `host:port` as guest, with `options`.
+async fn refused_tls_call(host: &str, port: u16, options: &str) -> ConnectFailure {
+    let url = format!("pika://guest:{PASSWORD}@{host}:{port}/");
+    refused_call(&url, port, Some(options), |b| b).await
+}
+
 #[actix_rt::test]
 async fn an_untrusted_ca_is_told_at_once() {
     let (_rig, pki, ports) = tls_rig();
-    let url = format!("pika://guest:{PASSWORD}@localhost:{}/", ports[0]);
-    let f = refused_call(
-        &url,
+    let f = refused_tls_call(
+        "localhost",
         ports[0],
-        Some(&ssl_options(&[("ca_certs", &pki.other_ca)])),
-        |b| b,
+        &ssl_options(&[("ca_certs", &pki.other_ca)]),
     )
     .await;
     assert!(
@@ -250,12 +254,10 @@ async fn an_untrusted_ca_is_told_at_once() {
 #[actix_rt::test]
 async fn an_expired_certificate_is_told_at_once() {
     let (_rig, pki, ports) = tls_rig();
-    let url = format!("pika://guest:{PASSWORD}@localhost:{}/", ports[1]);
-    let f = refused_call(
-        &url,
+    let f = refused_tls_call(
+        "localhost",
         ports[1],
-        Some(&ssl_options(&[("ca_certs", &pki.ca)])),
-        |b| b,
+        &ssl_options(&[("ca_certs", &pki.ca)]),
     )
     .await;
     assert!(
@@ -267,13 +269,12 @@ async fn an_expired_certificate_is_told_at_once() {
 #[actix_rt::test]
 async fn a_certificate_for_another_host_is_told_at_once() {
     let (_rig, pki, ports) = tls_rig();
-    let url = format!("pika://guest:{PASSWORD}@localhost:{}/", ports[2]);
     let options = ssl_options(&[
         ("ca_certs", &pki.ca),
         ("certfile", &pki.client.cert),
         ("keyfile", &pki.client.key),
     ]);
-    let f = refused_call(&url, ports[2], Some(&options), |b| b).await;
+    let f = refused_tls_call("localhost", ports[2], &options).await;
     assert!(
         matches!(&f, ConnectFailure::CertificateNameMismatch { server_name } if server_name == "localhost"),
         "{f:?}"
@@ -283,24 +284,21 @@ async fn a_certificate_for_another_host_is_told_at_once() {
 #[actix_rt::test]
 async fn a_missing_client_certificate_is_told_at_once() {
     let (_rig, pki, ports) = tls_rig();
-    let url = format!("pika://guest:{PASSWORD}@127.0.0.1:{}/", ports[2]);
     let options = format!(
         "{},server_hostname:elsewhere.invalid",
         ssl_options(&[("ca_certs", &pki.ca)])
     );
-    let f = refused_call(&url, ports[2], Some(&options), |b| b).await;
+    let f = refused_tls_call("127.0.0.1", ports[2], &options).await;
     assert!(matches!(f, ConnectFailure::TlsRefused { .. }), "{f:?}");
 }
 
 #[actix_rt::test]
 async fn tls_to_a_plain_port_is_told_at_once() {
     let (rig, pki, _ports) = tls_rig();
-    let url = format!("pika://guest:{PASSWORD}@localhost:{}/", rig.nodes[0].port);
-    let f = refused_call(
-        &url,
+    let f = refused_tls_call(
+        "localhost",
         rig.nodes[0].port,
-        Some(&ssl_options(&[("ca_certs", &pki.ca)])),
-        |b| b,
+        &ssl_options(&[("ca_certs", &pki.ca)]),
     )
     .await;
     assert!(matches!(f, ConnectFailure::NotTls { .. }), "{f:?}");
