@@ -78,7 +78,7 @@ pub(crate) fn decode_ext(code: i8, payload: &[u8], max_depth: usize) -> Result<V
                 date_of(code, &fields)?.format("%Y-%m-%d").to_string(),
             ))
         }
-        IP_ADDRESS => match msgpack::decode(payload, max_depth)? {
+        IP_ADDRESS => match nested_value(code, payload, max_depth)? {
             Value::Number(n) => match n.as_u64() {
                 Some(v) => Ok(Value::String(match u32::try_from(v) {
                     Ok(v4) => Ipv4Addr::from(v4).to_string(),
@@ -91,7 +91,7 @@ pub(crate) fn decode_ext(code: i8, payload: &[u8], max_depth: usize) -> Result<V
                 crate::wire_error::json_type_name(&other)
             ))),
         },
-        SET | FROZENSET => match msgpack::decode(payload, max_depth)? {
+        SET | FROZENSET => match nested_value(code, payload, max_depth)? {
             Value::Array(items) => Ok(Value::Array(items)),
             other => Err(bad(format!(
                 "expected a packed list, found {}",
@@ -104,8 +104,23 @@ pub(crate) fn decode_ext(code: i8, payload: &[u8], max_depth: usize) -> Result<V
     }
 }
 
+/// The packed value inside a payload. oslo always packs a list, map or integer there;
+/// an extension value is refused, because an extension directly inside another adds no
+/// nesting level, so a chain of them would be bounded only by the body's size and
+/// decoding it would recurse until the stack overflows.
+fn nested_value(code: i8, payload: &[u8], max_depth: usize) -> Result<Value, WireError> {
+    // The msgpack markers of fixext 1/2/4/8/16 and ext 8/16/32.
+    if let Some(0xd4..=0xd8 | 0xc7..=0xc9) = payload.first() {
+        return Err(WireError::BadExtension {
+            code,
+            reason: "the payload is itself an extension value".to_owned(),
+        });
+    }
+    msgpack::decode(payload, max_depth)
+}
+
 fn nested_map(code: i8, payload: &[u8], max_depth: usize) -> Result<Map<String, Value>, WireError> {
-    match msgpack::decode(payload, max_depth)? {
+    match nested_value(code, payload, max_depth)? {
         Value::Object(map) => Ok(map),
         other => Err(WireError::BadExtension {
             code,
@@ -246,6 +261,39 @@ mod tests {
                 Err(WireError::UnknownExtension { code })
             );
         }
+    }
+
+    #[test]
+    fn an_extension_directly_inside_another_is_refused() {
+        // {"s": set(set(set(...([])...)))}, 100 000 sets deep in 600 kB: read without
+        // a bound, this overflowed the stack.
+        let mut inner = vec![0x90];
+        for _ in 0..100_000 {
+            let mut outer = vec![0xc9];
+            outer.extend_from_slice(&u32::try_from(inner.len()).unwrap().to_be_bytes());
+            outer.push(SET as u8);
+            outer.extend_from_slice(&inner);
+            inner = outer;
+        }
+        let mut body = vec![0x81, 0xa1, b's'];
+        body.extend_from_slice(&inner);
+        assert!(matches!(
+            decode(Serializer::Msgpack, &body),
+            Err(WireError::BadExtension { code: SET, .. })
+        ));
+        for code in [IP_ADDRESS, DATETIME, DATE, FROZENSET] {
+            let body = ext(code, &ext(SET, &packed(json!([1]))));
+            assert!(
+                matches!(
+                    decode(Serializer::Msgpack, &body),
+                    Err(WireError::BadExtension { code: c, .. }) if c == code
+                ),
+                "{code}"
+            );
+        }
+        // An extension inside a packed list still counts one level per list.
+        let body = ext(SET, &[&[0x91][..], &ext(SET, &packed(json!([1])))].concat());
+        assert_eq!(decode(Serializer::Msgpack, &body).unwrap(), json!([[1]]));
     }
 
     #[test]
