@@ -252,6 +252,39 @@ mod tests {
     }
 
     #[test]
+    fn an_extension_directly_inside_another_is_refused() {
+        // {"s": set(set(set(...([])...)))}, 100 000 sets deep in 600 kB: read without
+        // a bound, this overflowed the stack.
+        let mut inner = vec![0x90];
+        for _ in 0..100_000 {
+            let mut outer = vec![0xc9];
+            outer.extend_from_slice(&u32::try_from(inner.len()).unwrap().to_be_bytes());
+            outer.push(SET as u8);
+            outer.extend_from_slice(&inner);
+            inner = outer;
+        }
+        let mut body = vec![0x81, 0xa1, b's'];
+        body.extend_from_slice(&inner);
+        assert!(matches!(
+            decode(Serializer::Msgpack, &body),
+            Err(WireError::BadExtension { code: SET, .. })
+        ));
+        for code in [IP_ADDRESS, DATETIME, DATE, FROZENSET] {
+            let body = ext(code, &ext(SET, &packed(json!([1]))));
+            assert!(
+                matches!(
+                    decode(Serializer::Msgpack, &body),
+                    Err(WireError::BadExtension { code: c, .. }) if c == code
+                ),
+                "{code}"
+            );
+        }
+        // An extension inside a packed list still counts one level per list.
+        let body = ext(SET, &[&[0x91][..], &ext(SET, &packed(json!([1])))].concat());
+        assert_eq!(decode(Serializer::Msgpack, &body).unwrap(), json!([[1]]));
+    }
+
+    #[test]
     fn nested_payload_depth_counts() {
         let mut inner = json!(1);
         for _ in 0..5 {

@@ -75,12 +75,25 @@ impl TransportHost {
             f.write_str("@")?;
         }
         match &self.hostname {
-            Some(h) if h.contains(':') => write!(f, "[{h}]")?,
+            // Brackets keep the name as parsed: an IPv6 address, a name starting with `[`,
+            // or one ending in whitespace, which the parser's trim drops at the end of the
+            // URL. A name holding `]` cannot be bracketed and has none of the first two.
+            Some(h)
+                if !h.contains(']')
+                    && (h.contains(':')
+                        || h.starts_with('[')
+                        || h.ends_with(char::is_whitespace)) =>
+            {
+                write!(f, "[{h}]")?
+            }
             Some(h) => f.write_str(h)?,
             None => {}
         }
-        if let Some(port) = self.port {
-            write!(f, ":{port}")?;
+        match self.port {
+            Some(port) => write!(f, ":{port}")?,
+            // A host with nothing at all is written `:`, since an empty piece is skipped.
+            None if self.hostname.is_none() && self.username.is_none() => f.write_str(":")?,
+            None => {}
         }
         Ok(())
     }

@@ -342,6 +342,34 @@ fn display_and_debug_redact_passwords() {
 }
 
 #[test]
+fn display_output_parses_back_to_the_same_hosts() {
+    // Printed before as `pika://`, `pika://,h2`, `pika://[x` and `pika://h ` (whose
+    // trailing space the parser trims): an empty host vanished, a name lost its brackets.
+    for (given, shown) in [
+        ("pika://:", "pika://:"),
+        ("pika://:,h2", "pika://:,h2"),
+        ("pika://[[x]", "pika://[[x]"),
+        ("pika://h ?", "pika://[h ]"),
+        (
+            "pika://u:p@[::1]:5672,:/v",
+            "pika://u:***@[::1]:5672,u:***@/v",
+        ),
+    ] {
+        let url = parse(given);
+        assert_eq!(url.to_string(), shown, "{given}");
+        let again = parse(shown);
+        assert_eq!(again.to_string(), shown);
+        let names = |u: &TransportUrl| {
+            u.hosts()
+                .iter()
+                .map(|h| (h.hostname.clone(), h.port, h.username.clone()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(names(&again), names(&url), "{given}");
+    }
+}
+
+#[test]
 fn serializes_hosts_vhost_and_redacted_url() {
     let url = parse("pika://u:s3cret@h1,h2:5673/");
     let json = serde_json::to_value(&url).unwrap();
