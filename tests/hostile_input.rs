@@ -12,7 +12,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use common::{payload_listener, rabbitmqctl, raw_channel, receive, transport_with, unique};
+use common::{payload_listener, raw_channel, receive, transport_with, unique};
 use futures_util::StreamExt;
 use lapin::PublisherConfirm;
 use lapin::options::{
@@ -310,17 +310,8 @@ fn vm_rss_kib() -> u64 {
 async fn wait_until_empty(queue: &str) {
     let deadline = Instant::now() + WAIT;
     loop {
-        let rows = rabbitmqctl(&[
-            "list_queues",
-            "name",
-            "messages_ready",
-            "messages_unacknowledged",
-        ]);
-        let row = rows
-            .lines()
-            .find(|r| r.starts_with(&format!("{queue}\t")))
-            .unwrap_or_else(|| panic!("{queue} is not listed"))
-            .to_owned();
+        let row =
+            common::ready_and_unacked(queue).unwrap_or_else(|| panic!("{queue} is not listed"));
         if row == format!("{queue}\t0\t0") {
             return;
         }

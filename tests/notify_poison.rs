@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{payload_listener, rabbitmqctl, raw_channel, receive, transport, unique};
+use common::{payload_listener, raw_channel, receive, transport, unique};
 use lapin::options::{BasicPublishOptions, ConfirmSelectOptions};
 use lapin::types::{AMQPValue, FieldTable};
 use lapin::{BasicProperties, Channel};
@@ -109,16 +109,7 @@ async fn poison_notifications_are_rejected_counted_and_skipped() {
     let counts = l.counts().await;
     assert_eq!((counts.received, counts.rejected), (7, 5), "{counts:?}");
     l.stop().await;
-    let rows = rabbitmqctl(&[
-        "list_queues",
-        "name",
-        "messages_ready",
-        "messages_unacknowledged",
-    ]);
-    let row = rows
-        .lines()
-        .find(|r| r.starts_with(&format!("{queue}\t")))
-        .expect("queue listed");
+    let row = common::ready_and_unacked(&queue).expect("queue listed");
     assert_eq!(
         row,
         format!("{queue}\t0\t0"),

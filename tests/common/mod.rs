@@ -78,6 +78,20 @@ pub fn close_connections_named(name: &str) -> usize {
     closed
 }
 
+/// `queue`'s row of `rabbitmqctl list_queues name messages_ready
+/// messages_unacknowledged` (tab-separated); `None` when the queue is not listed.
+pub fn ready_and_unacked(queue: &str) -> Option<String> {
+    rabbitmqctl(&[
+        "list_queues",
+        "name",
+        "messages_ready",
+        "messages_unacknowledged",
+    ])
+    .lines()
+    .find(|r| r.starts_with(&format!("{queue}\t")))
+    .map(str::to_owned)
+}
+
 /// Rows of `rabbitmqctl list_queues name durable auto_delete exclusive arguments`
 /// whose name starts with `prefix`, as tab-separated text lines.
 pub fn queues_with_prefix(prefix: &str) -> Vec<String> {
