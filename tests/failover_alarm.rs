@@ -61,25 +61,27 @@ async fn a_memory_alarm_blocks_publishers_and_everything_is_delivered_after_it_c
             other => panic!("the broker never blocked the connection: {other:?}"),
         }
     };
-    // With the only pool channel held by a blocked call, a call that may not retry
-    // gets its error once pool_timeout has passed.
+    // With the only pool channel's window held by blocked calls, a call that may not
+    // retry gets its error once pool_timeout has passed.
     let narrow_client = narrow
         .rpc_client(Target::new(topic))
         .with_timeout(CALL_TIMEOUT);
     let (_, mut narrow_changes) = rig::states(&narrow).await;
-    let holder = {
-        let c = narrow_client.clone();
-        actix_rt::spawn(async move {
-            c.call::<_, serde_json::Value>(&Context::new(), "echo", &json!({"holds": 1}))
-                .await
+    let holders: Vec<_> = (0..warren::PUBLISH_WINDOW)
+        .map(|i| {
+            let c = narrow_client.clone();
+            actix_rt::spawn(async move {
+                c.call::<_, serde_json::Value>(&Context::new(), "echo", &json!({ "holds": i }))
+                    .await
+            })
         })
-    };
-    // The holder has its channel once the broker blocks its connection for publishing.
+        .collect();
+    // The holders have the window once the broker blocks their connection.
     loop {
         match tokio::time::timeout(SETUP, narrow_changes.recv()).await {
             Ok(Some(ConnectionState::Blocked { .. })) => break,
             Ok(Some(_)) => {}
-            other => panic!("the holder's publish never reached the broker: {other:?}"),
+            other => panic!("the holders' publishes never reached the broker: {other:?}"),
         }
     }
     let started = Instant::now();
@@ -95,8 +97,10 @@ async fn a_memory_alarm_blocks_publishers_and_everything_is_delivered_after_it_c
         }
         other => panic!("a pool waiter gets its error after pool_timeout, got {other:?}"),
     };
-    let held = holder.await.expect("the holder ran");
-    assert!(matches!(held, Err(Error::Blocked { .. })), "{held:?}");
+    for holder in holders {
+        let held = holder.await.expect("a holder ran");
+        assert!(matches!(held, Err(Error::Blocked { .. })), "{held:?}");
+    }
     // Notifications have no deadline: they wait for the alarm to clear.
     let pending: Vec<_> = (0..NOTIFICATIONS)
         .map(|i| {
@@ -131,7 +135,7 @@ async fn a_memory_alarm_blocks_publishers_and_everything_is_delivered_after_it_c
     got.sort_unstable();
     got.dedup();
     println!(
-        "FIGURE scenario=8 pool under an alarm: with pool_max_size 1 held, a waiter failed \
+        "FIGURE scenario=8 pool under an alarm: with pool_max_size 1 and its window held, a waiter failed \
          after {pool_wait:.2?} (pool_timeout 1 s): {pool_error}"
     );
     assert!(

@@ -1,16 +1,16 @@
 //! Declarations a sender makes on its own (the Pika driver's sender-side topology):
 //! the RPC exchange when a publish found it missing.
 
+use actix::Addr;
+
 use crate::amqp;
-use crate::connection::OpenChannel;
-use crate::transport::Shared;
+use crate::connection::{HostConnection, OpenChannel};
 
 /// Declare the RPC exchange `name` (direct, non-durable, auto-delete) on a short-lived
 /// channel. A failure is only logged: the retry that follows reports the outcome.
-pub(crate) async fn declare_rpc_exchange(shared: &Shared, name: &str) {
+pub(crate) async fn declare_rpc_exchange(connection: &Addr<HostConnection>, name: &str) {
     let result = async {
-        let channel = shared
-            .connection
+        let channel = connection
             .send(OpenChannel)
             .await
             .map_err(|_| crate::Error::Shutdown)??;

@@ -29,9 +29,12 @@
 //! `Addr` to it stays valid.
 
 mod amqp;
+mod channel;
 mod connection;
 mod declare;
 mod error;
+#[cfg(feature = "fault-injection")]
+mod fault;
 mod incoming;
 mod lifecycle;
 mod notify;
@@ -43,10 +46,13 @@ mod runtime;
 mod settings;
 mod transport;
 
+pub use channel::ChannelActor;
 pub use connection::{
     ConnectFailure, ConnectionState, ConnectionStateChanged, HostConnection, SubscribeState,
 };
 pub use error::Error;
+#[cfg(feature = "fault-injection")]
+pub use fault::{Crash, CrashChannels, TreeActor};
 pub use notify::{
     ListenerCounts, ListenerOptions, ListenerReady, ListenerStats, Notification,
     NotificationBatchReceived, NotificationEndpoint, NotificationFilter, NotificationListener,
@@ -58,5 +64,6 @@ pub use rpc::{
     Call, Cast, Endpoint, MethodResult, ReplyCounts, ReplyStats, ReplyWaiter, RpcClient,
     RpcClientActor, RpcServer, RpcServerActor, ServerCounts, ServerStats, StopServer, WhenReady,
 };
+pub use settings::PUBLISH_WINDOW;
 pub use transport::{Transport, TransportBuilder};
 pub use warren_core::*;

@@ -1,28 +1,43 @@
-//! [`Lifecycle`]: the phases a consuming actor goes through — setting up, consuming,
-//! stopping, stopped — with its `ready()` and `stop()` waiters and the count of
-//! messages being handled. The RPC server and the notification listener share it, so a
-//! graceful stop, a stop during set-up and a restart behave the same in both.
+//! [`Lifecycle`]: the consumer skeleton that the RPC server, the notification listener
+//! and the reply waiter share.
+//!
+//! It owns the consumer's [`ChannelActor`] and its phases — setting up, consuming,
+//! stopping, stopped — with the `ready()` and `stop()` waiters and the count of
+//! messages being handled. Each consumer supplies only what differs: its topology and
+//! prefetch, and what to do with a delivery. So set-up, a broker `basic.cancel`, a lost
+//! channel, a graceful stop (cancel, finish, close) and a restart behave the same in
+//! all three.
 
-use actix::ResponseFuture;
-use lapin::options::BasicCancelOptions;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix::prelude::*;
+use futures_util::StreamExt;
+use lapin::message::Delivery;
 use tokio::sync::oneshot;
+use warren_core::Topology;
 
 use crate::Error;
+use crate::channel::{
+    CancelConsumers, ChannelActor, ChannelBroken, ChannelSettings, CloseChannel, Consuming,
+    RestartChannel, Subscribe,
+};
+use crate::connection::HostConnection;
+
+/// A delivery as a consumer actor's stream yields it: whether its queue is consumed
+/// without acks, and the delivery or the consumer's error.
+pub(crate) type Incoming = (bool, lapin::Result<Delivery>);
 
 enum Phase {
     SettingUp,
-    Consuming {
-        channel: lapin::Channel,
-        tags: Vec<String>,
-    },
-    Stopping {
-        channel: Option<lapin::Channel>,
-    },
+    Consuming { tags: Vec<String> },
+    Stopping,
     Stopped,
 }
 
 /// See the module docs.
 pub(crate) struct Lifecycle {
+    channel: Addr<ChannelActor>,
     phase: Phase,
     in_flight: usize,
     ready_waiters: Vec<oneshot::Sender<Result<(), Error>>>,
@@ -31,15 +46,21 @@ pub(crate) struct Lifecycle {
     closing: &'static str,
 }
 
-fn close(channel: lapin::Channel, reason: &'static str) {
-    actix::spawn(async move {
-        let _ = channel.close(200, reason.into()).await;
-    });
-}
-
 impl Lifecycle {
-    pub(crate) fn new(closing: &'static str) -> Self {
+    /// A skeleton with a channel actor of its own on `connection`, started in the
+    /// current arbiter (call it from the consumer actor's constructor).
+    pub(crate) fn new(
+        connection: Addr<HostConnection>,
+        reconnect_delay: Duration,
+        closing: &'static str,
+    ) -> Self {
+        let settings = ChannelSettings {
+            confirms: false,
+            reconnect_delay,
+        };
+        let channel = Supervisor::start(move |_| ChannelActor::new(connection, settings));
         Self {
+            channel,
             phase: Phase::SettingUp,
             in_flight: 0,
             ready_waiters: Vec::new(),
@@ -58,34 +79,71 @@ impl Lifecycle {
 
     /// Stopping or stopped: new deliveries are handed back, not handled.
     pub(crate) fn is_stopping(&self) -> bool {
-        matches!(self.phase, Phase::Stopping { .. } | Phase::Stopped)
+        matches!(self.phase, Phase::Stopping | Phase::Stopped)
     }
 
-    /// Set-up succeeded with `channel` consuming as `tags`. Returns false (and closes
-    /// the channel) when a stop came meanwhile: the caller must not start consuming.
-    pub(crate) fn consuming(&mut self, channel: lapin::Channel, tags: Vec<String>) -> bool {
+    /// Declare `topology` and consume its queues with `prefetch` on the channel. The
+    /// actor passes the consumers to [`Lifecycle::consuming`], or the error to
+    /// [`Lifecycle::set_up_failed`] before restarting.
+    pub(crate) fn subscribe(
+        &self,
+        prefetch: u16,
+        topology: Arc<Topology>,
+    ) -> impl Future<Output = Result<Vec<Consuming>, Error>> + 'static {
+        let request = self.channel.send(Subscribe { prefetch, topology });
+        async move { request.await.map_err(|_| Error::Shutdown)? }
+    }
+
+    /// Set-up succeeded with `consumers`: start streaming them into the actor. Returns
+    /// false (and cancels them) when a stop came meanwhile.
+    pub(crate) fn consuming<A>(&mut self, consumers: Vec<Consuming>, ctx: &mut Context<A>) -> bool
+    where
+        A: Actor<Context = Context<A>> + StreamHandler<Incoming>,
+    {
+        let tags: Vec<String> = consumers
+            .iter()
+            .map(|c| c.consumer.tag().to_string())
+            .collect();
         if !self.is_setting_up() {
-            close(channel, self.closing);
+            self.channel.do_send(CancelConsumers(tags));
             return false;
         }
-        self.phase = Phase::Consuming { channel, tags };
+        for Consuming { no_ack, consumer } in consumers {
+            ctx.add_stream(consumer.map(move |d| (no_ack, d)));
+        }
+        self.phase = Phase::Consuming { tags };
         for w in self.ready_waiters.drain(..) {
             let _ = w.send(Ok(()));
         }
         true
     }
 
-    /// Set-up failed with `error`; the actor restarts and tries again. A queue that
-    /// exists with other properties stays so until someone deletes it or changes the
-    /// configuration, so pending `ready()` waiters get that error instead of waiting
-    /// for ever; a later `ready()` waits for the next attempt. Other failures (a lost
-    /// connection) pass with retrying, and the waiters keep waiting.
+    /// Set-up failed with `error`; the actor restarts and tries again. Failures that
+    /// repeat until someone acts — a queue that exists with other properties, every
+    /// broker host refusing the connection — answer pending `ready()` waiters with the
+    /// error instead of leaving them waiting; a later `ready()` waits for the next
+    /// attempt. Other failures (a lost connection) pass with retrying.
     pub(crate) fn set_up_failed(&mut self, error: &Error) {
-        if matches!(error, Error::QueueMismatch { .. }) {
+        if matches!(
+            error,
+            Error::QueueMismatch { .. } | Error::ConnectFailed { .. }
+        ) {
             for w in self.ready_waiters.drain(..) {
                 let _ = w.send(Err(error.clone()));
             }
         }
+    }
+
+    /// A consumer failed or ended while consuming (the channel closed, or the broker
+    /// cancelled it): returns true when the actor must restart to set up again. The
+    /// channel actor is asked to check its channel, so it reopens if that is closed.
+    pub(crate) fn consumer_lost(&mut self) -> bool {
+        if !self.is_consuming() {
+            return false;
+        }
+        self.phase = Phase::SettingUp;
+        self.channel.do_send(ChannelBroken);
+        true
     }
 
     /// Done for good: answer `stop()` waiters, and `ready()` ones with `Shutdown`.
@@ -103,7 +161,7 @@ impl Lifecycle {
     pub(crate) fn ready(&mut self) -> ResponseFuture<Result<(), Error>> {
         match self.phase {
             Phase::Consuming { .. } => Box::pin(async { Ok(()) }),
-            Phase::Stopping { .. } | Phase::Stopped => Box::pin(async { Err(Error::Shutdown) }),
+            Phase::Stopping | Phase::Stopped => Box::pin(async { Err(Error::Shutdown) }),
             Phase::SettingUp => {
                 let (tx, rx) = oneshot::channel();
                 self.ready_waiters.push(tx);
@@ -128,21 +186,12 @@ impl Lifecycle {
     /// in flight, answer pending `ready()` with `Shutdown`.
     pub(crate) fn begin_stop(&mut self) {
         self.phase = match std::mem::replace(&mut self.phase, Phase::Stopped) {
-            Phase::Consuming { channel, tags } => {
-                let cancel_on = channel.clone();
-                actix::spawn(async move {
-                    for tag in tags {
-                        let _ = cancel_on
-                            .basic_cancel(tag.as_str().into(), BasicCancelOptions::default())
-                            .await;
-                    }
-                });
-                Phase::Stopping {
-                    channel: Some(channel),
-                }
+            Phase::Consuming { tags } => {
+                self.channel.do_send(CancelConsumers(tags));
+                Phase::Stopping
             }
-            Phase::SettingUp => Phase::Stopping { channel: None },
-            other => other,
+            Phase::SettingUp | Phase::Stopping => Phase::Stopping,
+            Phase::Stopped => Phase::Stopped,
         };
         self.ready_waiters.clear();
     }
@@ -166,21 +215,32 @@ impl Lifecycle {
         if self.in_flight > 0 || busy {
             return;
         }
-        if let Phase::Stopping { channel } = &mut self.phase {
-            if let Some(channel) = channel.take() {
-                close(channel, self.closing);
-            }
+        if matches!(self.phase, Phase::Stopping) {
+            self.channel.do_send(CloseChannel(self.closing));
             self.stopped();
         }
     }
 
-    /// The actor restarts after a failure: its channel is gone (the broker returns
+    /// The actor restarts after a failure: its consumers are gone (the broker returns
     /// unacked messages to their queues). Set up again unless stopping.
     pub(crate) fn restarting(&mut self) {
         self.phase = match std::mem::replace(&mut self.phase, Phase::Stopped) {
-            Phase::Stopping { .. } => Phase::Stopping { channel: None },
+            Phase::Stopping => Phase::Stopping,
             Phase::Stopped => Phase::Stopped,
-            Phase::SettingUp | Phase::Consuming { .. } => Phase::SettingUp,
+            Phase::SettingUp => Phase::SettingUp,
+            Phase::Consuming { .. } => {
+                // The actor's streams are gone but its consumers still run: reopen the
+                // channel so their unacked deliveries go back to the queues.
+                self.channel.do_send(RestartChannel);
+                Phase::SettingUp
+            }
         };
+    }
+
+    /// Restart the consumer's channel actor, as a channel error would (fault
+    /// injection).
+    #[cfg(feature = "fault-injection")]
+    pub(crate) fn crash_channel(&self) {
+        self.channel.do_send(RestartChannel);
     }
 }

@@ -1,12 +1,13 @@
 //! The runtime's view of [`Config`]: the options each actor needs, resolved once.
 
+use std::num::NonZeroUsize;
 use std::time::Duration;
 
 use warren_core::{Config, QueueType, Retry, Serializer, TlsOptions};
 
 use crate::Error;
 use crate::connection::{ConnectionSettings, HostEndpoint, TlsClient};
-use crate::pool::PoolLimits;
+use crate::pool::{PoolLimits, PoolSettings};
 use crate::publish::RetryPolicy;
 
 /// The shortest pause between reconnection attempts: a configured delay of zero would
@@ -28,66 +29,107 @@ const DEFAULT_USER: &str = "guest";
 /// Pika driver connects to 5672 then, where no TLS listener is by default.)
 const DEFAULT_TLS_PORT: u16 = 5671;
 
-/// The RPC options, resolved.
+/// What the RPC client actor needs.
 #[derive(Debug, Clone)]
-pub(crate) struct RpcSettings {
+pub(crate) struct ClientSettings {
     pub(crate) default_exchange: String,
-    pub(crate) reply_exchange: String,
     pub(crate) serializer: Serializer,
     pub(crate) response_timeout: Duration,
     pub(crate) call_retry: Retry,
     pub(crate) retry_delay: Duration,
-    pub(crate) reply_retry: Retry,
-    pub(crate) reply_retry_delay: Duration,
+}
+
+impl ClientSettings {
+    pub(crate) fn from_config(config: &Config) -> Self {
+        let p = &config.pika;
+        Self {
+            default_exchange: p.default_rpc_exchange.clone(),
+            serializer: p.default_serializer_type,
+            response_timeout: config.rpc_response_timeout,
+            call_retry: p.default_rpc_retry_attempts,
+            retry_delay: p.rpc_retry_delay,
+        }
+    }
+}
+
+/// What an RPC server actor needs.
+#[derive(Debug, Clone)]
+pub(crate) struct ServerSettings {
+    pub(crate) default_exchange: String,
+    pub(crate) reply_exchange: String,
+    pub(crate) response_timeout: Duration,
+    pub(crate) reply_retry: RetryPolicy,
     pub(crate) queue_expiration: Duration,
     /// The type of the server queues; the reply queue is always classic.
     pub(crate) queue_type: QueueType,
-    pub(crate) listener_prefetch: u16,
-    pub(crate) reply_prefetch: u16,
-    pub(crate) pool_timeout: Duration,
+    pub(crate) prefetch: u16,
     pub(crate) reconnect_delay: Duration,
+    pub(crate) max_body_size: Option<NonZeroUsize>,
 }
 
-impl RpcSettings {
+impl ServerSettings {
     pub(crate) fn from_config(config: &Config) -> Self {
         let p = &config.pika;
         Self {
             default_exchange: p.default_rpc_exchange.clone(),
             reply_exchange: p.rpc_reply_exchange.clone(),
-            serializer: p.default_serializer_type,
             response_timeout: config.rpc_response_timeout,
-            call_retry: p.default_rpc_retry_attempts,
-            retry_delay: p.rpc_retry_delay,
-            reply_retry: p.rpc_reply_retry_attempts,
-            reply_retry_delay: p.rpc_reply_retry_delay,
+            reply_retry: RetryPolicy::new(p.rpc_reply_retry_attempts, p.rpc_reply_retry_delay),
             queue_expiration: p.rpc_queue_expiration,
             queue_type: QueueType::from_quorum_queues(p.quorum_queues),
-            listener_prefetch: p.rpc_listener_prefetch_count,
-            reply_prefetch: p.rpc_reply_listener_prefetch_count,
-            pool_timeout: p.pool_timeout,
+            prefetch: p.rpc_listener_prefetch_count,
             reconnect_delay: reconnect_delay(config),
+            max_body_size: p.max_message_body_size,
         }
     }
+}
 
-    /// The publish attempts and their spacing for `retry` (oslo: `N` attempts in all).
-    pub(crate) fn policy(&self, retry: Retry, delay: Duration) -> RetryPolicy {
-        RetryPolicy {
-            attempts: retry.max_attempts(),
-            delay,
+/// What the reply waiter needs: its queue and how to consume it.
+#[derive(Debug, Clone)]
+pub(crate) struct ReplySettings {
+    pub(crate) exchange: String,
+    pub(crate) queue: String,
+    pub(crate) expiration: Duration,
+    pub(crate) prefetch: u16,
+    pub(crate) reconnect_delay: Duration,
+    pub(crate) max_body_size: Option<NonZeroUsize>,
+}
+
+impl ReplySettings {
+    pub(crate) fn from_config(config: &Config, queue: String) -> Self {
+        let p = &config.pika;
+        Self {
+            exchange: p.rpc_reply_exchange.clone(),
+            queue,
+            expiration: p.rpc_queue_expiration,
+            prefetch: p.rpc_reply_listener_prefetch_count,
+            reconnect_delay: reconnect_delay(config),
+            max_body_size: p.max_message_body_size,
         }
     }
 }
 
 /// The pool options, resolved.
-pub(crate) fn pool_limits(config: &Config) -> PoolLimits {
+pub(crate) fn pool_settings(config: &Config) -> PoolSettings {
     let p = &config.pika;
-    PoolLimits {
-        max_size: p.pool_max_size.get(),
-        max_overflow: p.pool_max_overflow,
-        recycle: p.pool_recycle,
-        stale: p.pool_stale,
+    PoolSettings {
+        limits: PoolLimits {
+            max_size: p.pool_max_size.get(),
+            max_overflow: p.pool_max_overflow,
+            recycle: p.pool_recycle,
+            stale: p.pool_stale,
+            window: PUBLISH_WINDOW,
+        },
+        timeout: p.pool_timeout,
+        reconnect_delay: reconnect_delay(config),
     }
 }
+
+/// Publishes in flight on one pooled publisher channel at most, awaiting their
+/// confirms; more concurrent publishes open more channels, up to `pool_max_size +
+/// pool_max_overflow`, and then wait up to `pool_timeout` (see docs/performance.md
+/// for how the size was chosen).
+pub const PUBLISH_WINDOW: usize = 64;
 
 /// The hosts of the transport URL, credentials inherited, ready to connect to.
 pub(crate) fn endpoints(config: &Config) -> Result<Vec<HostEndpoint>, Error> {
@@ -154,24 +196,22 @@ pub(crate) fn connection_settings(
     })
 }
 
-/// The notification options, resolved.
+/// What the notifier actor needs.
 #[derive(Debug, Clone)]
-pub(crate) struct NotifySettings {
+pub(crate) struct NotifierSettings {
     pub(crate) default_exchange: String,
     pub(crate) persistent: bool,
-    /// The type of listener and store-and-forward queues (quorum ones are durable even
-    /// when not `persistent`).
+    /// The type of the store-and-forward queues (quorum ones are durable even when not
+    /// `persistent`).
     pub(crate) queue_type: QueueType,
     pub(crate) serializer: Serializer,
     pub(crate) topics: Vec<String>,
+    /// `[oslo_messaging_notifications] retry`, what oslo's Notifier passes.
     pub(crate) retry: Retry,
     pub(crate) retry_delay: Duration,
-    pub(crate) listener_prefetch: u16,
-    pub(crate) pool_timeout: Duration,
-    pub(crate) reconnect_delay: Duration,
 }
 
-impl NotifySettings {
+impl NotifierSettings {
     pub(crate) fn from_config(config: &Config) -> Self {
         let p = &config.pika;
         Self {
@@ -180,12 +220,40 @@ impl NotifySettings {
             queue_type: QueueType::from_quorum_queues(p.quorum_queues),
             serializer: p.default_serializer_type,
             topics: config.notifications.topics.clone(),
-            // `[oslo_messaging_notifications] retry` is what oslo's Notifier passes.
             retry: config.notifications.retry,
             retry_delay: p.notification_retry_delay,
-            listener_prefetch: p.notification_listener_prefetch_count,
-            pool_timeout: p.pool_timeout,
+        }
+    }
+
+    /// The publish attempts for `retry` (this notification's, or the configured one).
+    pub(crate) fn policy(&self, retry: Option<Retry>) -> RetryPolicy {
+        RetryPolicy::new(retry.unwrap_or(self.retry), self.retry_delay)
+    }
+}
+
+/// What a notification listener actor needs.
+#[derive(Debug, Clone)]
+pub(crate) struct ListenerSettings {
+    pub(crate) default_exchange: String,
+    pub(crate) persistent: bool,
+    /// The type of listener queues (quorum ones are durable even when not
+    /// `persistent`).
+    pub(crate) queue_type: QueueType,
+    pub(crate) prefetch: u16,
+    pub(crate) reconnect_delay: Duration,
+    pub(crate) max_body_size: Option<NonZeroUsize>,
+}
+
+impl ListenerSettings {
+    pub(crate) fn from_config(config: &Config) -> Self {
+        let p = &config.pika;
+        Self {
+            default_exchange: p.default_notification_exchange.clone(),
+            persistent: p.notification_persistence,
+            queue_type: QueueType::from_quorum_queues(p.quorum_queues),
+            prefetch: p.notification_listener_prefetch_count,
             reconnect_delay: reconnect_delay(config),
+            max_body_size: p.max_message_body_size,
         }
     }
 }

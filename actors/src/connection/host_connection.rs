@@ -16,6 +16,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use actix::WeakRecipient;
 use actix::prelude::*;
 use async_rs::{Runtime, Tokio};
 use futures_util::FutureExt;
@@ -51,7 +52,7 @@ pub struct HostConnection {
     rotation: HostRotation,
     link: Link,
     attempt: u32,
-    subscribers: Vec<Recipient<ConnectionStateChanged>>,
+    subscribers: Vec<Subscriber>,
     parked: Vec<oneshot::Sender<Result<lapin::Channel, Error>>>,
     restarts: u64,
     /// Why the last attempt or connection failed; cleared once connected. Kept across
@@ -97,8 +98,7 @@ impl HostConnection {
             connection: self.settings.connection_name.clone(),
             state,
         };
-        self.subscribers
-            .retain(|s| s.try_send(change.clone()).is_ok() || s.connected());
+        self.subscribers.retain(|s| s.tell(&change));
     }
 
     /// Pick the next host and try it; reschedule if every host is throttled.
@@ -322,8 +322,43 @@ impl Handler<SubscribeState> for HostConnection {
     type Result = MessageResult<SubscribeState>;
 
     fn handle(&mut self, msg: SubscribeState, _ctx: &mut Context<Self>) -> Self::Result {
-        self.subscribers.push(msg.0);
+        self.subscribers.push(Subscriber::Strong(msg.0));
         MessageResult(self.current_state())
+    }
+}
+
+/// Subscribe without keeping the subscriber alive (the crate's own actors, such as
+/// channels, which must stop once their owner drops them).
+pub(crate) struct SubscribeWeak(pub(crate) WeakRecipient<ConnectionStateChanged>);
+
+impl Message for SubscribeWeak {
+    type Result = ();
+}
+
+impl Handler<SubscribeWeak> for HostConnection {
+    type Result = ();
+
+    fn handle(&mut self, msg: SubscribeWeak, _ctx: &mut Context<Self>) {
+        self.subscribers.push(Subscriber::Weak(msg.0));
+    }
+}
+
+/// Who is told of state changes.
+enum Subscriber {
+    Strong(Recipient<ConnectionStateChanged>),
+    Weak(WeakRecipient<ConnectionStateChanged>),
+}
+
+impl Subscriber {
+    /// Tell `change`; false once the subscriber is gone for good.
+    fn tell(&self, change: &ConnectionStateChanged) -> bool {
+        match self {
+            Subscriber::Strong(s) => s.try_send(change.clone()).is_ok() || s.connected(),
+            Subscriber::Weak(w) => match w.upgrade() {
+                Some(s) => s.try_send(change.clone()).is_ok() || s.connected(),
+                None => false,
+            },
+        }
     }
 }
 
@@ -446,5 +481,22 @@ impl Handler<WhyUnavailable> for HostConnection {
             Link::Idle => format!("no broker host reachable{last}"),
         };
         Some(Unavailable::Down(down))
+    }
+}
+
+/// A failure injected by tests: the connection is closed and the actor restarts, as
+/// after a lost connection.
+#[cfg(feature = "fault-injection")]
+impl Handler<crate::fault::Crash> for HostConnection {
+    type Result = ();
+
+    fn handle(&mut self, _: crate::fault::Crash, ctx: &mut Context<Self>) {
+        if let Link::Connected { connection, .. } = &self.link {
+            let connection = connection.clone();
+            actix::spawn(async move {
+                let _ = connection.close(320, "warren: crash injected".into()).await;
+            });
+            self.fail("connection lost: crash injected by a test".to_owned(), ctx);
+        }
     }
 }

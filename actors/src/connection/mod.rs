@@ -11,7 +11,9 @@ mod tls;
 
 pub use connect_failure::ConnectFailure;
 pub(crate) use endpoint::{ConnectionSettings, HostEndpoint};
-pub(crate) use host_connection::{CloseConnection, OpenChannel, Unavailable, WhyUnavailable};
+pub(crate) use host_connection::{
+    CloseConnection, OpenChannel, SubscribeWeak, Unavailable, WhyUnavailable,
+};
 pub use host_connection::{HostConnection, SubscribeState};
 pub use state::{ConnectionState, ConnectionStateChanged};
 pub(crate) use tls::TlsClient;

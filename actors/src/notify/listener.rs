@@ -26,6 +26,7 @@
 
 use std::collections::BTreeMap;
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix::prelude::*;
@@ -38,11 +39,11 @@ use super::dispatch::{dispatch_batch, dispatch_one, settle};
 use super::endpoint::NotificationEndpoint;
 use super::notification::Notification;
 use crate::Error;
-use crate::amqp;
-use crate::connection::OpenChannel;
+use crate::channel::Consuming;
+use crate::connection::HostConnection;
 use crate::incoming::{DeliveryId, decode_delivery, loggable, reject_without_requeue};
-use crate::lifecycle::Lifecycle;
-use crate::transport::Shared;
+use crate::lifecycle::{Incoming, Lifecycle};
+use crate::settings::ListenerSettings;
 
 /// How a batch listener groups notifications.
 #[derive(Debug, Clone, Copy)]
@@ -53,8 +54,8 @@ pub(crate) struct BatchSpec {
 
 /// The notification listener actor; see the module docs.
 pub struct NotificationListenerActor {
-    shared: Shared,
-    topology: Rc<Topology>,
+    settings: ListenerSettings,
+    topology: Arc<Topology>,
     endpoints: Rc<Vec<NotificationEndpoint>>,
     allow_requeue: bool,
     batch: Option<BatchSpec>,
@@ -68,19 +69,21 @@ pub struct NotificationListenerActor {
 
 impl NotificationListenerActor {
     pub(crate) fn new(
-        shared: Shared,
+        settings: ListenerSettings,
+        connection: Addr<HostConnection>,
         topology: Topology,
         endpoints: Vec<NotificationEndpoint>,
         allow_requeue: bool,
         batch: Option<BatchSpec>,
     ) -> Self {
+        let lifecycle = Lifecycle::new(connection, settings.reconnect_delay, "listener stopped");
         Self {
-            shared,
-            topology: Rc::new(topology),
+            settings,
+            topology: Arc::new(topology),
             endpoints: Rc::new(endpoints),
             allow_requeue,
             batch,
-            lifecycle: Lifecycle::new("listener stopped"),
+            lifecycle,
             buffer: Vec::new(),
             flush_timer: None,
             restarts: 0,
@@ -93,39 +96,29 @@ impl NotificationListenerActor {
         if !self.lifecycle.is_setting_up() {
             return;
         }
-        let connection = self.shared.connection.clone();
-        let prefetch = self.shared.notify.listener_prefetch;
-        let topology = self.topology.clone();
-        let setup = async move {
-            let channel = connection
-                .send(OpenChannel)
-                .await
-                .map_err(|_| Error::Shutdown)??;
-            amqp::set_prefetch(&channel, prefetch).await?;
-            amqp::declare_topology(&channel, &topology).await?;
-            let mut consumers = Vec::new();
-            for (queue, _) in topology.consumers() {
-                consumers.push(amqp::consume(&channel, queue, false).await?);
+        let subscribe = self
+            .lifecycle
+            .subscribe(self.settings.prefetch, self.topology.clone());
+        ctx.spawn(
+            subscribe
+                .into_actor(self)
+                .map(|result, act, ctx| act.subscribed(result, ctx)),
+        );
+    }
+
+    fn subscribed(&mut self, result: Result<Vec<Consuming>, Error>, ctx: &mut Context<Self>) {
+        match result {
+            // False when stopped while setting up.
+            Ok(consumers) => {
+                self.lifecycle.consuming(consumers, ctx);
             }
-            Ok::<_, Error>((channel, consumers))
-        };
-        ctx.spawn(setup.into_actor(self).map(|result, act, ctx| match result {
-            Ok((channel, consumers)) => {
-                let tags = consumers.iter().map(|c| c.tag().to_string()).collect();
-                // False when stopped while setting up.
-                if act.lifecycle.consuming(channel, tags) {
-                    for consumer in consumers {
-                        ctx.add_stream(consumer);
-                    }
-                }
-            }
-            Err(Error::Shutdown) => act.lifecycle.stopped(),
+            Err(Error::Shutdown) => self.lifecycle.stopped(),
             Err(e) => {
                 tracing::warn!(error = %e, "notification listener set-up failed; retrying");
-                act.lifecycle.set_up_failed(&e);
+                self.lifecycle.set_up_failed(&e);
                 ctx.stop();
             }
-        }));
+        }
     }
 
     fn on_delivery(&mut self, delivery: Delivery, ctx: &mut Context<Self>) {
@@ -143,7 +136,7 @@ impl NotificationListenerActor {
             return;
         }
         self.received += 1;
-        let limit = self.shared.config.pika.max_message_body_size;
+        let limit = self.settings.max_body_size;
         let notification = match decode_delivery(&delivery, limit, NotificationEnvelope::from_body)
         {
             Ok((_, envelope)) => Notification::from(envelope),
@@ -227,9 +220,7 @@ impl Actor for NotificationListenerActor {
         if self.restarts == 0 {
             self.set_up(ctx);
         } else if self.lifecycle.is_setting_up() {
-            ctx.run_later(self.shared.notify.reconnect_delay, |act, ctx| {
-                act.set_up(ctx)
-            });
+            ctx.run_later(self.settings.reconnect_delay, |act, ctx| act.set_up(ctx));
         }
     }
 }
@@ -244,12 +235,12 @@ impl Supervised for NotificationListenerActor {
     }
 }
 
-impl StreamHandler<lapin::Result<Delivery>> for NotificationListenerActor {
-    fn handle(&mut self, item: lapin::Result<Delivery>, ctx: &mut Context<Self>) {
+impl StreamHandler<Incoming> for NotificationListenerActor {
+    fn handle(&mut self, (_, item): Incoming, ctx: &mut Context<Self>) {
         match item {
             Ok(delivery) => self.on_delivery(delivery, ctx),
             Err(e) => {
-                if self.lifecycle.is_consuming() {
+                if self.lifecycle.consumer_lost() {
                     tracing::warn!(error = %e, "notification consumer failed; restarting");
                     ctx.stop();
                 }
@@ -258,7 +249,7 @@ impl StreamHandler<lapin::Result<Delivery>> for NotificationListenerActor {
     }
 
     fn finished(&mut self, ctx: &mut Context<Self>) {
-        if self.lifecycle.is_consuming() {
+        if self.lifecycle.consumer_lost() {
             tracing::warn!(
                 "notification consumer ended (queue deleted or channel closed); re-declaring"
             );
@@ -339,5 +330,16 @@ impl Handler<StopListener> for NotificationListenerActor {
         // Hand over what is buffered; the stop completes once it is settled.
         self.flush(ctx);
         self.lifecycle.wait_stopped(!self.buffer.is_empty())
+    }
+}
+
+/// A failure injected by tests: the consumer's channel restarts as after a channel
+/// error.
+#[cfg(feature = "fault-injection")]
+impl Handler<crate::fault::CrashChannels> for NotificationListenerActor {
+    type Result = ();
+
+    fn handle(&mut self, _: crate::fault::CrashChannels, _ctx: &mut Context<Self>) {
+        self.lifecycle.crash_channel();
     }
 }

@@ -11,7 +11,9 @@ use super::listener::{
     BatchSpec, ListenerCounts, ListenerReady, ListenerStats, NotificationListenerActor,
     StopListener,
 };
-use crate::{Error, Transport};
+use crate::Error;
+use crate::connection::HostConnection;
+use crate::settings::ListenerSettings;
 
 /// How a listener consumes: pool, requeue, batching.
 #[derive(Debug, Clone, Default)]
@@ -77,82 +79,83 @@ pub struct NotificationListener {
     actor: Addr<NotificationListenerActor>,
 }
 
-impl NotificationListener {
-    /// Start listening on `targets` (their topics and exchanges) for the priorities
-    /// the `endpoints` handle, in the current actix arbiter.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::InvalidTarget`] without a topic, or with names too long for AMQP;
-    /// [`Error::InvalidEndpoint`] when no endpoint handles any priority, or for a
-    /// batch size of zero.
-    pub fn start(
-        transport: &Transport,
-        targets: &[Target],
-        endpoints: Vec<NotificationEndpoint>,
-        options: ListenerOptions,
-    ) -> Result<Self, Error> {
-        let shared = transport.shared.clone();
-        let invalid = |reason: String| Error::InvalidTarget { reason };
-        if targets.is_empty() || targets.iter().any(|t| t.topic.is_empty()) {
-            return Err(invalid(
-                "a notification listener needs at least one target with a topic".to_owned(),
-            ));
+/// Start a [`NotificationListenerActor`] in the current arbiter
+/// ([`NotificationListener::start`] on a transport).
+pub(crate) fn launch_listener(
+    settings: ListenerSettings,
+    connection: Addr<HostConnection>,
+    targets: &[Target],
+    endpoints: Vec<NotificationEndpoint>,
+    options: ListenerOptions,
+) -> Result<NotificationListener, Error> {
+    let invalid = |reason: String| Error::InvalidTarget { reason };
+    if targets.is_empty() || targets.iter().any(|t| t.topic.is_empty()) {
+        return Err(invalid(
+            "a notification listener needs at least one target with a topic".to_owned(),
+        ));
+    }
+    let mut priorities: Vec<&'static str> = endpoints
+        .iter()
+        .flat_map(|e| e.priorities())
+        .map(|p| p.name())
+        .collect();
+    priorities.sort_unstable();
+    priorities.dedup();
+    if priorities.is_empty() {
+        return Err(Error::InvalidEndpoint {
+            reason: "no endpoint handles any priority".to_owned(),
+        });
+    }
+    // One topology per exchange, merged.
+    let mut by_exchange: BTreeMap<String, Vec<(String, &'static str)>> = BTreeMap::new();
+    for target in targets {
+        let exchange = notification_exchange(target, &settings.default_exchange)
+            .map_err(|e| invalid(e.to_string()))?;
+        let pairs = by_exchange.entry(exchange).or_default();
+        for p in &priorities {
+            pairs.push((target.topic.clone(), p));
         }
-        let mut priorities: Vec<&'static str> = endpoints
-            .iter()
-            .flat_map(|e| e.priorities())
-            .map(|p| p.name())
-            .collect();
-        priorities.sort_unstable();
-        priorities.dedup();
-        if priorities.is_empty() {
+    }
+    let mut topology = Topology::default();
+    for (exchange, pairs) in &by_exchange {
+        let pairs: Vec<(&str, &str)> = pairs.iter().map(|(t, p)| (t.as_str(), *p)).collect();
+        let t = notification_listener_topology(
+            exchange,
+            &pairs,
+            options.pool.as_deref(),
+            settings.persistent,
+            settings.queue_type,
+        )
+        .map_err(|e| invalid(e.to_string()))?;
+        topology.merge(t);
+    }
+    let batch = match options.batch_size {
+        Some(0) => {
             return Err(Error::InvalidEndpoint {
-                reason: "no endpoint handles any priority".to_owned(),
+                reason: "a batch size must be at least 1".to_owned(),
             });
         }
-        // One topology per exchange, merged.
-        let mut by_exchange: BTreeMap<String, Vec<(String, &'static str)>> = BTreeMap::new();
-        for target in targets {
-            let exchange = notification_exchange(target, &shared.notify.default_exchange)
-                .map_err(|e| invalid(e.to_string()))?;
-            let pairs = by_exchange.entry(exchange).or_default();
-            for p in &priorities {
-                pairs.push((target.topic.clone(), p));
-            }
-        }
-        let mut topology = Topology::default();
-        for (exchange, pairs) in &by_exchange {
-            let pairs: Vec<(&str, &str)> = pairs.iter().map(|(t, p)| (t.as_str(), *p)).collect();
-            let t = notification_listener_topology(
-                exchange,
-                &pairs,
-                options.pool.as_deref(),
-                shared.notify.persistent,
-                shared.notify.queue_type,
-            )
-            .map_err(|e| invalid(e.to_string()))?;
-            topology.merge(t);
-        }
-        let batch = match options.batch_size {
-            Some(0) => {
-                return Err(Error::InvalidEndpoint {
-                    reason: "a batch size must be at least 1".to_owned(),
-                });
-            }
-            Some(size) => Some(BatchSpec {
-                size: size.min(usize::from(shared.notify.listener_prefetch.max(1))),
-                timeout: options.batch_timeout,
-            }),
-            None => None,
-        };
-        let allow_requeue = options.allow_requeue;
-        let actor = Supervisor::start(move |_| {
-            NotificationListenerActor::new(shared, topology, endpoints, allow_requeue, batch)
-        });
-        Ok(Self { actor })
-    }
+        Some(size) => Some(BatchSpec {
+            size: size.min(usize::from(settings.prefetch.max(1))),
+            timeout: options.batch_timeout,
+        }),
+        None => None,
+    };
+    let allow_requeue = options.allow_requeue;
+    let actor = Supervisor::start(move |_| {
+        NotificationListenerActor::new(
+            settings,
+            connection,
+            topology,
+            endpoints,
+            allow_requeue,
+            batch,
+        )
+    });
+    Ok(NotificationListener { actor })
+}
 
+impl NotificationListener {
     /// Resolves once the listener consumes its queues (notifications sent earlier
     /// wait in the queues, so waiting is only needed to measure or to test).
     ///

@@ -15,6 +15,7 @@ pub use filter::NotificationFilter;
 pub use listener::{
     ListenerCounts, ListenerReady, ListenerStats, NotificationListenerActor, StopListener,
 };
+pub(crate) use listener_handle::launch_listener;
 pub use listener_handle::{ListenerOptions, NotificationListener};
 pub use notification::{
     Notification, NotificationBatchReceived, NotificationReceived, NotificationResult,

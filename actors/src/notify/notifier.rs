@@ -11,6 +11,8 @@
 //! and `notification_retry_delay`. Unlike the Python driver, which only logs it, a
 //! notification that finally cannot be delivered is an error for the caller.
 
+use std::rc::Rc;
+use std::sync::Arc;
 use std::time::Instant;
 
 use actix::prelude::*;
@@ -22,10 +24,12 @@ use warren_core::{
 
 use crate::Error;
 use crate::amqp;
-use crate::connection::OpenChannel;
+use crate::channel::Outgoing;
+use crate::connection::{HostConnection, OpenChannel};
 use crate::outgoing::to_amqp;
-use crate::publish::{Outgoing, RetryOn, Send};
-use crate::transport::Shared;
+use crate::pool::ChannelPool;
+use crate::publish::{RetryOn, Send};
+use crate::settings::NotifierSettings;
 
 /// Publish one notification.
 #[derive(Debug, Clone)]
@@ -54,12 +58,29 @@ impl Message for Notify {
 
 /// The notifier actor; see the module docs.
 pub struct NotifierActor {
-    shared: Shared,
+    parts: Rc<NotifierParts>,
+}
+
+/// What every notification uses.
+struct NotifierParts {
+    settings: NotifierSettings,
+    pool: Addr<ChannelPool>,
+    connection: Addr<HostConnection>,
 }
 
 impl NotifierActor {
-    pub(crate) fn new(shared: Shared) -> Self {
-        Self { shared }
+    pub(crate) fn new(
+        settings: NotifierSettings,
+        pool: Addr<ChannelPool>,
+        connection: Addr<HostConnection>,
+    ) -> Self {
+        Self {
+            parts: Rc::new(NotifierParts {
+                settings,
+                pool,
+                connection,
+            }),
+        }
     }
 }
 
@@ -70,9 +91,9 @@ impl Actor for NotifierActor {
 impl Supervised for NotifierActor {}
 
 /// Declare the sender-side fallback (exchange, queue `<topic>.<priority>`, binding).
-async fn declare_fallback(shared: &Shared, exchange: &str, routing_key: &str) {
+async fn declare_fallback(parts: &NotifierParts, exchange: &str, routing_key: &str) {
     let result = async {
-        let settings = &shared.notify;
+        let settings = &parts.settings;
         let topology = notification_sender_fallback_topology(
             exchange,
             routing_key,
@@ -82,7 +103,7 @@ async fn declare_fallback(shared: &Shared, exchange: &str, routing_key: &str) {
         .map_err(|e| Error::InvalidTarget {
             reason: e.to_string(),
         })?;
-        let channel = shared
+        let channel = parts
             .connection
             .send(OpenChannel)
             .await
@@ -97,8 +118,8 @@ async fn declare_fallback(shared: &Shared, exchange: &str, routing_key: &str) {
     }
 }
 
-async fn notify(shared: Shared, msg: Notify) -> Result<(), Error> {
-    let settings = &shared.notify;
+async fn notify(parts: Rc<NotifierParts>, msg: Notify) -> Result<(), Error> {
+    let settings = &parts.settings;
     let mut target = Target::new("");
     target.exchange = msg.exchange;
     let exchange = notification_exchange(&target, &settings.default_exchange).map_err(|e| {
@@ -127,25 +148,24 @@ async fn notify(shared: Shared, msg: Notify) -> Result<(), Error> {
         settings.serializer,
         settings.persistent,
     ));
-    let retry = msg.retry.unwrap_or(settings.retry);
+    let policy = settings.policy(msg.retry);
     for topic in topics {
         let routing_key = notification_routing_key(&topic, msg.priority.name()).map_err(|e| {
             Error::InvalidTarget {
                 reason: e.to_string(),
             }
         })?;
-        let outgoing = Outgoing {
+        let outgoing = Arc::new(Outgoing {
             exchange: exchange.clone(),
             routing_key: routing_key.clone(),
             mandatory: true,
             body: body.clone(),
             properties: properties.clone(),
-        };
+        });
         let send = Send {
-            pool: &shared.pool,
-            connection: &shared.connection,
-            pool_timeout: settings.pool_timeout,
-            policy: shared.rpc.policy(retry, settings.retry_delay),
+            pool: &parts.pool,
+            connection: &parts.connection,
+            policy,
             retry_on: RetryOn {
                 unroutable: true,
                 declare_when_unroutable: true,
@@ -159,7 +179,7 @@ async fn notify(shared: Shared, msg: Notify) -> Result<(), Error> {
             expire_with_deadline: false,
         };
         let started = Instant::now();
-        send.run(&outgoing, || declare_fallback(&shared, &exchange, &routing_key))
+        send.run(outgoing, || declare_fallback(&parts, &exchange, &routing_key))
             .await
             .inspect_err(|e| {
                 tracing::warn!(%routing_key, error = %e, after = ?started.elapsed(), "notification not delivered");
@@ -172,6 +192,6 @@ impl Handler<Notify> for NotifierActor {
     type Result = ResponseFuture<Result<(), Error>>;
 
     fn handle(&mut self, msg: Notify, _ctx: &mut Context<Self>) -> Self::Result {
-        Box::pin(notify(self.shared.clone(), msg))
+        Box::pin(notify(self.parts.clone(), msg))
     }
 }

@@ -1,12 +1,18 @@
-//! [`PoolBook`]: the pool options' arithmetic, kept pure so it is unit-tested.
+//! [`PoolBook`]: the pool options' arithmetic over channels that each carry many
+//! publishes, kept pure so it is unit-tested.
 //!
-//! Semantics of `pika_pool.QueuedPool` as the guide documents them: at most
-//! `pool_max_size` items are kept idle; up to `pool_max_overflow` more may exist while
-//! demand is high (they are closed on release instead of being kept); an item older
-//! than `pool_recycle` (since creation) or idle longer than `pool_stale` (since
-//! release) is closed when met on acquire.
+//! Semantics of `pika_pool.QueuedPool` as the guide documents them, applied to
+//! channels rather than to one loan at a time: at most `pool_max_size` channels are
+//! kept; up to `pool_max_overflow` more may exist while every kept channel is busy,
+//! and each is closed as soon as it falls idle; a channel older than `pool_recycle`
+//! (since creation) takes no new publishes and is closed once its last one is
+//! confirmed; one idle longer than `pool_stale` is closed when met. A channel is busy
+//! when `window` publishes await their confirms on it.
+//!
+//! Publishes go to the oldest channel with room in its window, so that light traffic
+//! shares one channel (the broker then confirms several publishes with one
+//! `basic.ack`) and more channels open only under load.
 
-use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 /// The pool options.
@@ -16,117 +22,158 @@ pub(crate) struct PoolLimits {
     pub(crate) max_overflow: usize,
     pub(crate) recycle: Option<Duration>,
     pub(crate) stale: Option<Duration>,
+    /// Publishes in flight on one channel at most.
+    pub(crate) window: usize,
 }
 
-/// An item the pool owns, with its age.
+/// A channel's number within its pool (not the AMQP channel id).
+pub(crate) type ChannelId = u64;
+
 #[derive(Debug)]
-pub(crate) struct Aged<T> {
-    pub(crate) item: T,
-    pub(crate) created: Instant,
-    released: Instant,
+struct Slot {
+    id: ChannelId,
+    created: Instant,
+    in_flight: usize,
+    idle_since: Instant,
+    /// Past `pool_recycle`: takes no new publishes, closed once idle.
+    retiring: bool,
 }
 
-/// What an acquire should do.
-#[derive(Debug)]
-pub(crate) enum Acquire<T> {
-    /// Use this idle item.
-    Reuse(T, Instant),
-    /// Create a new item (already counted as open).
-    Create,
-    /// All items are in use: wait for a release.
+/// Where the next publish goes.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Route {
+    /// On this existing channel.
+    Use(ChannelId),
+    /// On a new channel with this id (already counted).
+    Create(ChannelId),
+    /// Every channel's window is full and no more may be opened.
     Wait,
 }
 
 /// The bookkeeping of one pool.
 #[derive(Debug)]
-pub(crate) struct PoolBook<T> {
+pub(crate) struct PoolBook {
     limits: PoolLimits,
-    idle: VecDeque<Aged<T>>,
-    /// Items that exist: idle, lent out, or being created.
-    open: usize,
+    channels: Vec<Slot>,
+    next_id: ChannelId,
 }
 
-impl<T> PoolBook<T> {
+impl PoolBook {
     pub(crate) fn new(limits: PoolLimits) -> Self {
         Self {
-            limits,
-            idle: VecDeque::new(),
-            open: 0,
+            limits: PoolLimits {
+                window: limits.window.max(1),
+                ..limits
+            },
+            channels: Vec::new(),
+            next_id: 1,
         }
     }
 
-    fn expired(&self, aged: &Aged<T>, now: Instant) -> bool {
-        let too_old = self
-            .limits
-            .recycle
-            .is_some_and(|r| now.saturating_duration_since(aged.created) > r);
-        let too_idle = self
-            .limits
-            .stale
-            .is_some_and(|s| now.saturating_duration_since(aged.released) > s);
-        too_old || too_idle
-    }
-
-    /// Decide an acquire at `now`. Expired idle items met on the way are returned in
-    /// `to_close` (no longer counted), along with any item `usable` rejects.
-    pub(crate) fn acquire(
+    /// Route one publish at `now`; `alone`: on a channel that carries nothing else
+    /// until it is settled. Channels to close (recycled or stale, met on the way) are
+    /// added to `retire` and forgotten.
+    pub(crate) fn route(
         &mut self,
         now: Instant,
-        usable: impl Fn(&T) -> bool,
-        to_close: &mut Vec<T>,
-    ) -> Acquire<T> {
-        while let Some(aged) = self.idle.pop_front() {
-            if self.expired(&aged, now) || !usable(&aged.item) {
-                self.open -= 1;
-                to_close.push(aged.item);
-                continue;
+        alone: bool,
+        retire: &mut Vec<ChannelId>,
+    ) -> Route {
+        let limits = self.limits;
+        for slot in &mut self.channels {
+            if limits
+                .recycle
+                .is_some_and(|r| now.saturating_duration_since(slot.created) > r)
+            {
+                slot.retiring = true;
             }
-            return Acquire::Reuse(aged.item, aged.created);
+            let stale = limits
+                .stale
+                .is_some_and(|s| now.saturating_duration_since(slot.idle_since) > s);
+            if slot.in_flight == 0 && stale {
+                slot.retiring = true;
+            }
         }
-        if self.open < self.limits.max_size + self.limits.max_overflow {
-            self.open += 1;
-            Acquire::Create
+        self.forget_idle_retiring(retire);
+        // A publish alone takes a whole window.
+        let (room, weight) = if alone {
+            (0, limits.window)
         } else {
-            Acquire::Wait
+            (limits.window - 1, 1)
+        };
+        if let Some(slot) = self
+            .channels
+            .iter_mut()
+            .find(|s| !s.retiring && s.in_flight <= room)
+        {
+            slot.in_flight += weight;
+            return Route::Use(slot.id);
         }
+        let open = self.channels.iter().filter(|s| !s.retiring).count();
+        if open < limits.max_size + limits.max_overflow {
+            let id = self.next_id;
+            self.next_id += 1;
+            self.channels.push(Slot {
+                id,
+                created: now,
+                in_flight: weight,
+                idle_since: now,
+                retiring: false,
+            });
+            return Route::Create(id);
+        }
+        Route::Wait
     }
 
-    /// A creation decided by [`PoolBook::acquire`] failed.
-    pub(crate) fn creation_failed(&mut self) {
-        self.open = self.open.saturating_sub(1);
-    }
-
-    /// Give an item back at `now`. Returns it when it must be closed instead of kept
-    /// (unhealthy, or the pool already keeps `max_size` idle items).
-    pub(crate) fn release(
+    /// A publish on `id` (routed `alone` or not) is settled at `now`. An overflow
+    /// channel that falls idle, or a retiring one, is added to `retire` and forgotten.
+    pub(crate) fn settled(
         &mut self,
-        item: T,
-        created: Instant,
+        id: ChannelId,
+        alone: bool,
         now: Instant,
-        healthy: bool,
-    ) -> Option<T> {
-        if !healthy || self.idle.len() >= self.limits.max_size {
-            self.open = self.open.saturating_sub(1);
-            return Some(item);
+        retire: &mut Vec<ChannelId>,
+    ) {
+        let weight = if alone { self.limits.window } else { 1 };
+        let Some(slot) = self.channels.iter_mut().find(|s| s.id == id) else {
+            return;
+        };
+        slot.in_flight = slot.in_flight.saturating_sub(weight);
+        if slot.in_flight == 0 {
+            slot.idle_since = now;
         }
-        self.idle.push_back(Aged {
-            item,
-            created,
-            released: now,
+        let kept = self.channels.iter().filter(|s| !s.retiring).count();
+        if kept > self.limits.max_size
+            && let Some(slot) = self
+                .channels
+                .iter_mut()
+                .rev()
+                .find(|s| s.in_flight == 0 && !s.retiring)
+        {
+            slot.retiring = true;
+        }
+        self.forget_idle_retiring(retire);
+    }
+
+    /// Forget every channel (the pool restarts); returns them to close.
+    pub(crate) fn clear(&mut self) -> Vec<ChannelId> {
+        self.channels.drain(..).map(|s| s.id).collect()
+    }
+
+    fn forget_idle_retiring(&mut self, retire: &mut Vec<ChannelId>) {
+        self.channels.retain(|s| {
+            let done = s.retiring && s.in_flight == 0;
+            if done {
+                retire.push(s.id);
+            }
+            !done
         });
-        None
     }
 
-    /// Items that exist (idle, lent or being created).
+    /// Channels that exist (including retiring ones still settling).
     #[cfg(test)]
-    pub(crate) fn open(&self) -> usize {
-        self.open
-    }
-
-    /// Items waiting idle.
-    #[cfg(test)]
-    pub(crate) fn idle(&self) -> usize {
-        self.idle.len()
+    pub(crate) fn len(&self) -> usize {
+        self.channels.len()
     }
 }
 
@@ -134,134 +181,133 @@ impl<T> PoolBook<T> {
 mod tests {
     use super::*;
 
-    fn limits(max_size: usize, max_overflow: usize) -> PoolLimits {
+    fn limits(max_size: usize, max_overflow: usize, window: usize) -> PoolLimits {
         PoolLimits {
             max_size,
             max_overflow,
             recycle: Some(Duration::from_secs(600)),
             stale: Some(Duration::from_secs(60)),
+            window,
         }
     }
 
-    fn take(book: &mut PoolBook<u32>, now: Instant) -> Acquire<u32> {
-        let mut closed = Vec::new();
-        let a = book.acquire(now, |_| true, &mut closed);
-        assert!(closed.is_empty());
-        a
+    fn route(book: &mut PoolBook, now: Instant) -> Route {
+        let mut retired = Vec::new();
+        let r = book.route(now, false, &mut retired);
+        assert!(retired.is_empty(), "nothing retired: {retired:?}");
+        r
     }
 
     #[test]
-    fn creates_up_to_max_size_plus_overflow_then_waits() {
+    fn publishes_share_one_channel_until_its_window_is_full() {
         let now = Instant::now();
-        let mut book = PoolBook::<u32>::new(limits(2, 1));
-        for _ in 0..3 {
-            assert!(matches!(take(&mut book, now), Acquire::Create));
+        let mut book = PoolBook::new(limits(2, 0, 3));
+        assert_eq!(route(&mut book, now), Route::Create(1));
+        assert_eq!(route(&mut book, now), Route::Use(1));
+        assert_eq!(route(&mut book, now), Route::Use(1));
+        assert_eq!(route(&mut book, now), Route::Create(2));
+        for _ in 0..2 {
+            assert_eq!(route(&mut book, now), Route::Use(2));
         }
-        assert!(matches!(take(&mut book, now), Acquire::Wait));
-        assert_eq!(book.open(), 3);
+        assert_eq!(route(&mut book, now), Route::Wait);
+        let mut retired = Vec::new();
+        book.settled(2, false, now, &mut retired);
+        assert!(retired.is_empty());
+        assert_eq!(route(&mut book, now), Route::Use(2));
     }
 
     #[test]
-    fn released_items_are_reused_first_in_first_out() {
+    fn overflow_channels_close_once_idle() {
         let now = Instant::now();
-        let mut book = PoolBook::new(limits(2, 0));
-        assert!(matches!(take(&mut book, now), Acquire::Create));
-        assert!(matches!(take(&mut book, now), Acquire::Create));
-        assert!(book.release(1, now, now, true).is_none());
-        assert!(book.release(2, now, now, true).is_none());
-        assert!(matches!(take(&mut book, now), Acquire::Reuse(1, _)));
-        assert!(matches!(take(&mut book, now), Acquire::Reuse(2, _)));
+        let mut book = PoolBook::new(limits(1, 1, 1));
+        assert_eq!(route(&mut book, now), Route::Create(1));
+        assert_eq!(route(&mut book, now), Route::Create(2));
+        assert_eq!(route(&mut book, now), Route::Wait);
+        let mut retired = Vec::new();
+        book.settled(2, false, now, &mut retired);
+        assert_eq!(retired, vec![2]);
+        assert_eq!(book.len(), 1);
+        book.settled(1, false, now, &mut retired);
+        assert_eq!(retired, vec![2], "the kept channel stays");
+        assert_eq!(route(&mut book, now), Route::Use(1));
     }
 
     #[test]
-    fn overflow_items_are_closed_on_release() {
-        let now = Instant::now();
-        let mut book = PoolBook::new(limits(1, 1));
-        assert!(matches!(take(&mut book, now), Acquire::Create));
-        assert!(matches!(take(&mut book, now), Acquire::Create));
-        assert!(book.release(1, now, now, true).is_none());
-        assert_eq!(book.release(2, now, now, true), Some(2));
-        assert_eq!((book.open(), book.idle()), (1, 1));
-    }
-
-    #[test]
-    fn unhealthy_items_are_closed_and_make_room() {
-        let now = Instant::now();
-        let mut book = PoolBook::new(limits(1, 0));
-        assert!(matches!(take(&mut book, now), Acquire::Create));
-        assert!(matches!(take(&mut book, now), Acquire::Wait));
-        assert_eq!(book.release(7, now, now, false), Some(7));
-        assert!(matches!(take(&mut book, now), Acquire::Create));
-    }
-
-    #[test]
-    fn recycled_and_stale_items_are_closed_on_acquire() {
+    fn recycled_channels_take_no_new_publishes_and_close_once_idle() {
         let t0 = Instant::now();
-        let mut book = PoolBook::new(limits(3, 0));
-        for _ in 0..3 {
-            assert!(matches!(take(&mut book, t0), Acquire::Create));
-        }
-        // 1: created long ago (recycle); 2: idle too long (stale); 3: fresh.
+        let mut book = PoolBook::new(limits(1, 0, 2));
+        assert_eq!(route(&mut book, t0), Route::Create(1));
         let t1 = t0 + Duration::from_secs(601);
-        assert!(
-            book.release(1, t0, t1 - Duration::from_secs(1), true)
-                .is_none()
-        );
-        assert!(
-            book.release(
-                2,
-                t1 - Duration::from_secs(10),
-                t1 - Duration::from_secs(61),
-                true
-            )
-            .is_none()
-        );
-        assert!(
-            book.release(3, t1 - Duration::from_secs(10), t1, true)
-                .is_none()
-        );
-        let mut closed = Vec::new();
-        let a = book.acquire(t1, |_| true, &mut closed);
-        assert!(matches!(a, Acquire::Reuse(3, _)));
-        assert_eq!(closed, vec![1, 2]);
-        assert_eq!(book.open(), 1);
+        let mut retired = Vec::new();
+        // Busy past pool_recycle: a new channel takes over, the old one drains.
+        assert_eq!(book.route(t1, false, &mut retired), Route::Create(2));
+        assert!(retired.is_empty());
+        book.settled(1, false, t1, &mut retired);
+        assert_eq!(retired, vec![1]);
+        assert_eq!(book.len(), 1);
     }
 
     #[test]
-    fn no_recycle_and_no_stale_keep_items_forever() {
+    fn stale_channels_are_closed_when_met() {
+        let t0 = Instant::now();
+        let mut book = PoolBook::new(limits(2, 0, 1));
+        assert_eq!(route(&mut book, t0), Route::Create(1));
+        let mut retired = Vec::new();
+        book.settled(1, false, t0, &mut retired);
+        let t1 = t0 + Duration::from_secs(61);
+        assert_eq!(book.route(t1, false, &mut retired), Route::Create(2));
+        assert_eq!(retired, vec![1]);
+    }
+
+    #[test]
+    fn without_recycle_and_stale_channels_live_forever() {
         let t0 = Instant::now();
         let mut book = PoolBook::new(PoolLimits {
             max_size: 1,
             max_overflow: 0,
             recycle: None,
             stale: None,
+            window: 1,
         });
-        assert!(matches!(take(&mut book, t0), Acquire::Create));
-        assert!(book.release(1, t0, t0, true).is_none());
+        assert_eq!(route(&mut book, t0), Route::Create(1));
+        let mut retired = Vec::new();
+        book.settled(1, false, t0, &mut retired);
         let later = t0 + Duration::from_secs(100_000);
-        assert!(matches!(take(&mut book, later), Acquire::Reuse(1, _)));
+        assert_eq!(route(&mut book, later), Route::Use(1));
     }
 
     #[test]
-    fn unusable_items_are_dropped_on_acquire() {
+    fn a_publish_alone_waits_for_an_idle_channel_and_fills_it() {
         let now = Instant::now();
-        let mut book = PoolBook::new(limits(2, 0));
-        assert!(matches!(take(&mut book, now), Acquire::Create));
-        assert!(book.release(5, now, now, true).is_none());
-        let mut closed = Vec::new();
-        assert!(matches!(
-            book.acquire(now, |i| *i != 5, &mut closed),
-            Acquire::Create
-        ));
-        assert_eq!(closed, vec![5]);
+        let mut book = PoolBook::new(limits(2, 0, 3));
+        assert_eq!(route(&mut book, now), Route::Create(1));
+        let mut retired = Vec::new();
+        assert_eq!(book.route(now, true, &mut retired), Route::Create(2));
+        // Channel 2 carries nothing else; channel 1 has room.
+        assert_eq!(route(&mut book, now), Route::Use(1));
+        assert_eq!(route(&mut book, now), Route::Use(1));
+        assert_eq!(route(&mut book, now), Route::Wait);
+        assert_eq!(book.route(now, true, &mut retired), Route::Wait);
+        book.settled(2, true, now, &mut retired);
+        assert_eq!(route(&mut book, now), Route::Use(2));
+        assert!(retired.is_empty());
     }
 
     #[test]
-    fn failed_creation_gives_the_slot_back() {
+    fn a_zero_window_counts_as_one() {
         let now = Instant::now();
-        let mut book = PoolBook::<u32>::new(limits(1, 0));
-        assert!(matches!(take(&mut book, now), Acquire::Create));
-        book.creation_failed();
-        assert!(matches!(take(&mut book, now), Acquire::Create));
+        let mut book = PoolBook::new(limits(1, 0, 0));
+        assert_eq!(route(&mut book, now), Route::Create(1));
+        assert_eq!(route(&mut book, now), Route::Wait);
+    }
+
+    #[test]
+    fn clearing_forgets_every_channel() {
+        let now = Instant::now();
+        let mut book = PoolBook::new(limits(2, 0, 1));
+        route(&mut book, now);
+        route(&mut book, now);
+        assert_eq!(book.clear(), vec![1, 2]);
+        assert_eq!(route(&mut book, now), Route::Create(3));
     }
 }

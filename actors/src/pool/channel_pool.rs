@@ -1,149 +1,155 @@
-//! [`ChannelPool`]: the supervised actor that lends publisher channels.
+//! [`ChannelPool`]: the supervised pool manager over publisher [`ChannelActor`]s.
 //!
-//! Messages handled (crate-internal): [`AcquireChannel`] lends a channel in publisher
-//! confirm mode, waiting up to the given timeout when `pool_max_size +
-//! pool_max_overflow` channels are already lent; [`ReleaseChannel`] takes it back,
-//! closing it when it failed or when the pool already keeps `pool_max_size` idle.
+//! Messages handled (crate-internal): [`Publish`]. The pool routes each publish to a
+//! channel actor with room in its confirm window (see [`PoolBook`] for how the pool
+//! options apply), opening channel actors up to `pool_max_size + pool_max_overflow`;
+//! when every window is full, the publish waits here, at most `pool_timeout`. A
+//! publish costs one message to the pool and one to a channel.
 //!
-//! Channels live on the shared [`HostConnection`]. When that connection is replaced,
-//! the pool's channels die with it: a dead channel is discarded when returned or when
-//! met on acquire, and new ones are opened on the new connection. So the pool keeps
-//! no connection state of its own, and a restart has nothing to recover.
+//! Channel actors recover from channel and connection failures on their own, so the
+//! pool keeps no connection state. Restart behaviour: a restarted pool closes its
+//! channel actors and opens new ones on demand; publishes waiting in it fail as
+//! [`PublishFailure::NotSent`], and those on a channel finish there.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
-use lapin::options::ConfirmSelectOptions;
 use tokio::sync::oneshot;
 
-use super::book::{Acquire, PoolBook, PoolLimits};
+use super::book::{ChannelId, PoolBook, PoolLimits, Route};
 use crate::Error;
-use crate::connection::{HostConnection, OpenChannel, unavailable_or};
+use crate::channel::{ChannelActor, ChannelSettings, CloseChannel, Publish, PublishFailure};
+use crate::connection::HostConnection;
 
-/// A channel lent by the pool; give it back with [`ReleaseChannel`].
-#[derive(Debug)]
-pub(crate) struct Lease {
-    pub(crate) channel: lapin::Channel,
-    created: Instant,
+/// What the pool needs when it is built.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PoolSettings {
+    pub(crate) limits: PoolLimits,
+    /// How long a publish waits for room on a channel.
+    pub(crate) timeout: Duration,
+    pub(crate) reconnect_delay: Duration,
 }
 
-struct Waiter {
-    reply: oneshot::Sender<Result<Lease, Error>>,
+type Outcome = Result<(), PublishFailure>;
+
+/// A publish waiting for room on a channel.
+struct Waiting {
+    publish: Publish,
+    since: Instant,
+    reply: oneshot::Sender<Outcome>,
 }
 
 /// The pool manager actor; see the module docs.
 pub struct ChannelPool {
     connection: Addr<HostConnection>,
-    book: PoolBook<lapin::Channel>,
-    waiters: VecDeque<Waiter>,
+    settings: PoolSettings,
+    book: PoolBook,
+    channels: HashMap<ChannelId, Addr<ChannelActor>>,
+    waiting: VecDeque<Waiting>,
 }
 
 impl ChannelPool {
-    pub(crate) fn new(connection: Addr<HostConnection>, limits: PoolLimits) -> Self {
+    pub(crate) fn new(connection: Addr<HostConnection>, settings: PoolSettings) -> Self {
         Self {
             connection,
-            book: PoolBook::new(limits),
-            waiters: VecDeque::new(),
+            settings,
+            book: PoolBook::new(settings.limits),
+            channels: HashMap::new(),
+            waiting: VecDeque::new(),
         }
     }
 
-    /// Pair waiting acquirers with idle channels or new ones, while possible.
-    fn serve(&mut self, ctx: &mut Context<Self>) {
-        loop {
-            self.waiters.retain(|w| !w.reply.is_closed());
-            if self.waiters.is_empty() {
+    /// The channel for the next publish, opening one if the book says so.
+    fn route(&mut self, alone: bool) -> Option<(ChannelId, Addr<ChannelActor>)> {
+        let mut retire = Vec::new();
+        let route = self.book.route(Instant::now(), alone, &mut retire);
+        self.retire(retire);
+        let id = match route {
+            Route::Use(id) => id,
+            Route::Create(id) => {
+                let connection = self.connection.clone();
+                let settings = ChannelSettings {
+                    confirms: true,
+                    reconnect_delay: self.settings.reconnect_delay,
+                };
+                let channel = Supervisor::start(move |_| ChannelActor::new(connection, settings));
+                self.channels.insert(id, channel);
+                id
+            }
+            Route::Wait => return None,
+        };
+        let channel = self.channels.get(&id)?.clone();
+        Some((id, channel))
+    }
+
+    fn retire(&mut self, ids: Vec<ChannelId>) {
+        for id in ids {
+            if let Some(channel) = self.channels.remove(&id) {
+                channel.do_send(CloseChannel("warren pool: channel retired"));
+            }
+        }
+    }
+
+    /// Send `publish` on channel `id`; the book learns when it is settled.
+    fn forward(
+        &mut self,
+        id: ChannelId,
+        channel: &Addr<ChannelActor>,
+        publish: Publish,
+    ) -> impl ActorFuture<Self, Output = Outcome> + 'static {
+        let alone = publish.alone;
+        channel
+            .send(publish)
+            .into_actor(self)
+            .map(move |sent, act, ctx| {
+                let mut retire = Vec::new();
+                act.book.settled(id, alone, Instant::now(), &mut retire);
+                act.retire(retire);
+                act.serve_waiting(ctx);
+                // The channel's arbiter went away with the confirm outstanding.
+                sent.unwrap_or(Err(PublishFailure::InDoubt(Error::Shutdown)))
+            })
+    }
+
+    /// Hand waiting publishes to channels with room, oldest first.
+    fn serve_waiting(&mut self, ctx: &mut Context<Self>) {
+        while let Some(first) = self.waiting.front() {
+            if first.reply.is_closed() {
+                self.waiting.pop_front();
+                continue;
+            }
+            let alone = first.publish.alone;
+            let Some((id, channel)) = self.route(alone) else {
+                return;
+            };
+            let Some(waiting) = self.waiting.pop_front() else {
+                return;
+            };
+            let sent = self.forward(id, &channel, waiting.publish);
+            let reply = waiting.reply;
+            ctx.spawn(sent.map(move |outcome, _, _| {
+                let _ = reply.send(outcome);
+            }));
+        }
+    }
+
+    /// Fail the publishes that have waited `pool_timeout`.
+    fn expire_waiting(&mut self) {
+        let timeout = self.settings.timeout;
+        let now = Instant::now();
+        while let Some(first) = self.waiting.front() {
+            if now.saturating_duration_since(first.since) < timeout && !first.reply.is_closed() {
                 return;
             }
-            let mut to_close = Vec::new();
-            let decision =
-                self.book
-                    .acquire(Instant::now(), |c| c.status().connected(), &mut to_close);
-            close_all(to_close);
-            match decision {
-                Acquire::Reuse(channel, created) => {
-                    let lease = Lease { channel, created };
-                    self.hand_over(lease);
-                }
-                Acquire::Create => {
-                    let Some(waiter) = self.waiters.pop_front() else {
-                        self.book.creation_failed();
-                        return;
-                    };
-                    self.create_for(waiter, ctx);
-                }
-                Acquire::Wait => return,
+            if let Some(expired) = self.waiting.pop_front() {
+                let _ = expired
+                    .reply
+                    .send(Err(PublishFailure::NotSent(Error::Timeout {
+                        waiting_for: "a publisher channel from the pool (pool_timeout)",
+                        after: timeout,
+                    })));
             }
-        }
-    }
-
-    /// Give `lease` to the first live waiter, or back to the idle set.
-    fn hand_over(&mut self, lease: Lease) {
-        let mut lease = lease;
-        while let Some(waiter) = self.waiters.pop_front() {
-            match waiter.reply.send(Ok(lease)) {
-                Ok(()) => return,
-                Err(Ok(back)) => lease = back,
-                Err(Err(_)) => return,
-            }
-        }
-        if let Some(channel) = self
-            .book
-            .release(lease.channel, lease.created, Instant::now(), true)
-        {
-            close_all(vec![channel]);
-        }
-    }
-
-    fn create_for(&mut self, waiter: Waiter, ctx: &mut Context<Self>) {
-        let connection = self.connection.clone();
-        let open = async move {
-            let channel = connection
-                .send(OpenChannel)
-                .await
-                .map_err(|_| Error::Shutdown)??;
-            channel
-                .confirm_select(ConfirmSelectOptions::default())
-                .await
-                .map_err(|e| Error::from_lapin("confirm.select", &e))?;
-            Ok::<_, Error>(channel)
-        };
-        ctx.spawn(
-            open.into_actor(self)
-                .map(move |result, act, ctx| match result {
-                    Ok(channel) => {
-                        let lease = Lease {
-                            channel,
-                            created: Instant::now(),
-                        };
-                        match waiter.reply.send(Ok(lease)) {
-                            Ok(()) => {}
-                            // The acquirer gave up meanwhile: keep the channel for the next.
-                            Err(Ok(lease)) => {
-                                act.hand_over(lease);
-                                act.serve(ctx);
-                            }
-                            Err(Err(_)) => {}
-                        }
-                    }
-                    Err(e) => {
-                        act.book.creation_failed();
-                        let _ = waiter.reply.send(Err(e));
-                        act.serve(ctx);
-                    }
-                }),
-        );
-    }
-}
-
-fn close_all(channels: Vec<lapin::Channel>) {
-    for channel in channels {
-        if channel.status().connected() {
-            actix::spawn(async move {
-                let _ = channel
-                    .close(200, "warren pool: channel retired".into())
-                    .await;
-            });
         }
     }
 }
@@ -152,67 +158,49 @@ impl Actor for ChannelPool {
     type Context = Context<Self>;
 }
 
-impl Supervised for ChannelPool {}
-
-/// Borrow a publisher channel, waiting at most `timeout`.
-pub(crate) struct AcquireChannel {
-    pub(crate) timeout: Duration,
-}
-
-impl Message for AcquireChannel {
-    type Result = Result<Lease, Error>;
-}
-
-impl Handler<AcquireChannel> for ChannelPool {
-    type Result = ResponseFuture<Result<Lease, Error>>;
-
-    fn handle(&mut self, msg: AcquireChannel, ctx: &mut Context<Self>) -> Self::Result {
-        let (reply, rx) = oneshot::channel();
-        self.waiters.push_back(Waiter { reply });
-        self.serve(ctx);
-        let timeout = msg.timeout;
-        let connection = self.connection.clone();
-        Box::pin(async move {
-            match tokio::time::timeout(timeout, rx).await {
-                Ok(Ok(result)) => result,
-                Ok(Err(_)) => Err(Error::Shutdown),
-                Err(_) => {
-                    let waited = Error::Timeout {
-                        waiting_for: "a publisher channel from the pool (pool_timeout)",
-                        after: timeout,
-                    };
-                    Err(unavailable_or(&connection, waited).await)
-                }
-            }
-        })
+impl Supervised for ChannelPool {
+    fn restarting(&mut self, _ctx: &mut Context<Self>) {
+        let ids = self.book.clear();
+        self.retire(ids);
+        self.channels.clear();
+        // Dropping the senders fails the waiting publishes as never sent.
+        self.waiting.clear();
     }
 }
 
-/// Give a lent channel back; `healthy` is false when it failed while lent.
-pub(crate) struct ReleaseChannel {
-    pub(crate) lease: Lease,
-    pub(crate) healthy: bool,
-}
+impl Handler<Publish> for ChannelPool {
+    type Result = ResponseActFuture<Self, Outcome>;
 
-impl Message for ReleaseChannel {
-    type Result = ();
-}
-
-impl Handler<ReleaseChannel> for ChannelPool {
-    type Result = ();
-
-    fn handle(&mut self, msg: ReleaseChannel, ctx: &mut Context<Self>) {
-        let healthy = msg.healthy && msg.lease.channel.status().connected();
-        if healthy && !self.waiters.is_empty() {
-            self.hand_over(msg.lease);
-        } else if let Some(channel) = self.book.release(
-            msg.lease.channel,
-            msg.lease.created,
-            Instant::now(),
-            healthy,
-        ) {
-            close_all(vec![channel]);
+    fn handle(&mut self, publish: Publish, ctx: &mut Context<Self>) -> Self::Result {
+        if self.waiting.is_empty()
+            && let Some((id, channel)) = self.route(publish.alone)
+        {
+            return Box::pin(self.forward(id, &channel, publish));
         }
-        self.serve(ctx);
+        let (reply, outcome) = oneshot::channel();
+        self.waiting.push_back(Waiting {
+            publish,
+            since: Instant::now(),
+            reply,
+        });
+        ctx.run_later(self.settings.timeout, |act, _| act.expire_waiting());
+        Box::pin(
+            fut::wrap_future(outcome).map(|outcome, _, _| {
+                outcome.unwrap_or(Err(PublishFailure::NotSent(Error::Shutdown)))
+            }),
+        )
+    }
+}
+
+/// A failure injected by tests: every publisher channel restarts as after a channel
+/// error.
+#[cfg(feature = "fault-injection")]
+impl Handler<crate::fault::CrashChannels> for ChannelPool {
+    type Result = ();
+
+    fn handle(&mut self, _: crate::fault::CrashChannels, _ctx: &mut Context<Self>) {
+        for channel in self.channels.values() {
+            channel.do_send(crate::channel::RestartChannel);
+        }
     }
 }

@@ -1,8 +1,8 @@
-//! The publisher channel pool: its arithmetic ([`book`]) and its actor.
+//! The pool manager over publisher channel actors, and its arithmetic.
 
 mod book;
 mod channel_pool;
 
 pub(crate) use book::PoolLimits;
 pub use channel_pool::ChannelPool;
-pub(crate) use channel_pool::{AcquireChannel, ReleaseChannel};
+pub(crate) use channel_pool::PoolSettings;

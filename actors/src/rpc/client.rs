@@ -3,10 +3,17 @@
 //!
 //! The actor keeps no connection state: each message becomes a future that registers
 //! with the [`ReplyWaiter`] (calls only), publishes through the [`ChannelPool`] with
-//! the configured retries, and waits for the reply within the call's timeout. Any
-//! actor can send these messages to its `Addr` or a `Recipient`; [`crate::RpcClient`]
-//! is a typed convenience over them.
+//! the configured retries, and waits for the reply within the call's timeout. A call
+//! waits for its reply and its publish confirm at once, not one after the other: the
+//! reply usually comes first, and a `basic.return` or `basic.nack` still triggers the
+//! retries. Any actor can send these messages to its `Addr` or a `Recipient`;
+//! [`crate::RpcClient`] is a typed convenience over them.
+//!
+//! Restart behaviour: the actor holds only its settings and addresses, so a restart
+//! changes nothing; calls in progress run outside its context and finish.
 
+use std::rc::Rc;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
@@ -16,14 +23,15 @@ use warren_core::{
     rpc_routing_key,
 };
 
-use super::reply_waiter::{ExpectReply, ForgetReply};
+use super::reply_waiter::{ExpectReply, ForgetReply, ReplyWaiter};
 use crate::Error;
-use crate::connection::unavailable_or;
+use crate::channel::Outgoing;
+use crate::connection::{HostConnection, unavailable_or};
 use crate::declare::declare_rpc_exchange;
 use crate::outgoing;
-use crate::publish::{Outgoing, RetryOn, Send};
-use crate::settings::RpcSettings;
-use crate::transport::Shared;
+use crate::pool::ChannelPool;
+use crate::publish::{RetryOn, RetryPolicy, Send};
+use crate::settings::ClientSettings;
 
 /// Call `method` on a server of `target` and wait for its result.
 ///
@@ -71,12 +79,32 @@ impl Message for Cast {
 
 /// The RPC client actor; see the module docs.
 pub struct RpcClientActor {
-    shared: Shared,
+    parts: Rc<ClientParts>,
+}
+
+/// What every call and cast of the client uses.
+struct ClientParts {
+    settings: ClientSettings,
+    pool: Addr<ChannelPool>,
+    connection: Addr<HostConnection>,
+    reply_waiter: Addr<ReplyWaiter>,
 }
 
 impl RpcClientActor {
-    pub(crate) fn new(shared: Shared) -> Self {
-        Self { shared }
+    pub(crate) fn new(
+        settings: ClientSettings,
+        pool: Addr<ChannelPool>,
+        connection: Addr<HostConnection>,
+        reply_waiter: Addr<ReplyWaiter>,
+    ) -> Self {
+        Self {
+            parts: Rc::new(ClientParts {
+                settings,
+                pool,
+                connection,
+                reply_waiter,
+            }),
+        }
     }
 }
 
@@ -94,7 +122,7 @@ fn invalid(reason: impl Into<String>) -> Error {
 
 /// The exchange, routing key and body of a request.
 fn prepare(
-    settings: &RpcSettings,
+    settings: &ClientSettings,
     target: &Target,
     method: &str,
     args: Map<String, Value>,
@@ -119,11 +147,11 @@ fn prepare(
     Ok((exchange, routing_key, body))
 }
 
-async fn call(shared: Shared, msg: Call) -> Result<Value, Error> {
+async fn call(parts: Rc<ClientParts>, msg: Call) -> Result<Value, Error> {
     if msg.target.fanout {
         return Err(invalid("a call cannot be fanout; use a cast"));
     }
-    let settings = &shared.rpc;
+    let settings = &parts.settings;
     let timeout = msg.timeout.unwrap_or(settings.response_timeout);
     let deadline = Instant::now() + timeout;
     let retry = msg.retry.unwrap_or(settings.call_retry);
@@ -136,7 +164,7 @@ async fn call(shared: Shared, msg: Call) -> Result<Value, Error> {
         retry,
     )?;
     let correlation_id = uuid::Uuid::new_v4().simple().to_string();
-    let waiter = shared.reply_waiter();
+    let waiter = &parts.reply_waiter;
     let registration = waiter.send(ExpectReply {
         correlation_id: correlation_id.clone(),
     });
@@ -153,21 +181,20 @@ async fn call(shared: Shared, msg: Call) -> Result<Value, Error> {
                 waiting_for: "the reply queue to be ready",
                 after: timeout,
             };
-            return Err(unavailable_or(&shared.connection, waited).await);
+            return Err(unavailable_or(&parts.connection, waited).await);
         }
     };
-    let outgoing = Outgoing {
+    let outgoing = Arc::new(Outgoing {
         exchange: exchange.clone(),
         routing_key,
         mandatory: true,
         body,
         properties: outgoing::call_properties(settings.serializer, &correlation_id, &slot.reply_to),
-    };
+    });
     let send = Send {
-        pool: &shared.pool,
-        connection: &shared.connection,
-        pool_timeout: settings.pool_timeout,
-        policy: settings.policy(retry, settings.retry_delay),
+        pool: &parts.pool,
+        connection: &parts.connection,
+        policy: RetryPolicy::new(retry, settings.retry_delay),
         retry_on: RetryOn {
             unroutable: true,
             declare_when_unroutable: false,
@@ -178,40 +205,66 @@ async fn call(shared: Shared, msg: Call) -> Result<Value, Error> {
         deadline: Some(deadline),
         expire_with_deadline: true,
     };
-    let published = send
-        .run(&outgoing, || declare_rpc_exchange(&shared, &exchange))
-        .await;
-    if let Err(e) = published {
-        waiter.do_send(ForgetReply { correlation_id });
-        return Err(match e {
-            // Python's behaviour: an unknown topic ends in a timeout once the deadline
-            // passes; say why in the message.
-            Error::Undeliverable { .. } if Instant::now() + settings.retry_delay >= deadline => {
-                Error::Timeout {
-                    waiting_for: "a server to be listening on the target (every publish was unroutable)",
-                    after: timeout,
+    let published = send.run(outgoing, || {
+        declare_rpc_exchange(&parts.connection, &exchange)
+    });
+    let reply = tokio::time::timeout_at(deadline.into(), slot.reply);
+    tokio::pin!(published, reply);
+    // The reply needs no confirm first: a failed publish (retried until routed, or
+    // given up) ends the call, and so does the reply.
+    let mut confirmed = false;
+    let reply = loop {
+        tokio::select! {
+            biased;
+            reply = &mut reply => break reply,
+            published = &mut published, if !confirmed => match published {
+                Ok(()) => confirmed = true,
+                Err(e) => {
+                    waiter.do_send(ForgetReply { correlation_id });
+                    return Err(match e {
+                        // Python's behaviour: an unknown topic ends in a timeout once the
+                        // deadline passes; say why in the message.
+                        Error::Undeliverable { .. }
+                            if Instant::now() + settings.retry_delay >= deadline =>
+                        {
+                            Error::Timeout {
+                                waiting_for: "a server to be listening on the target (every publish was unroutable)",
+                                after: timeout,
+                            }
+                        }
+                        other => other,
+                    });
                 }
-            }
-            other => other,
-        });
-    }
-    match tokio::time::timeout_at(deadline.into(), slot.reply).await {
+            },
+        }
+    };
+    match reply {
         Ok(Ok(Ok(RpcReply::Success(value)))) => Ok(value),
         Ok(Ok(Ok(RpcReply::Failure(remote)))) => Err(Error::Remote(remote)),
         Ok(Ok(Err(e))) => Err(e),
         Ok(Err(_)) => Err(Error::Shutdown),
         Err(_) => {
             waiter.do_send(ForgetReply { correlation_id });
-            Err(Error::Timeout {
-                waiting_for: "the reply",
-                after: timeout,
-            })
+            let waited = if confirmed {
+                Error::Timeout {
+                    waiting_for: "the reply",
+                    after: timeout,
+                }
+            } else {
+                // Never confirmed: a blocked or dead connection says more than the time.
+                let waited = Error::Timeout {
+                    waiting_for: "the broker to confirm the publish",
+                    after: timeout,
+                };
+                unavailable_or(&parts.connection, waited).await
+            };
+            Err(waited)
         }
     }
 }
 
-async fn cast(shared: Shared, msg: Cast) -> Result<(), Error> {
-    let settings = &shared.rpc;
+async fn cast(parts: Rc<ClientParts>, msg: Cast) -> Result<(), Error> {
+    let settings = &parts.settings;
     let retry = msg.retry.unwrap_or(settings.call_retry);
     let fanout = msg.target.fanout;
     let (exchange, routing_key, body) = prepare(
@@ -222,21 +275,20 @@ async fn cast(shared: Shared, msg: Cast) -> Result<(), Error> {
         msg.context,
         retry,
     )?;
-    let outgoing = Outgoing {
+    let outgoing = Arc::new(Outgoing {
         exchange: exchange.clone(),
         routing_key,
         // A fanout with no server is dropped silently, as in the Pika driver.
         mandatory: !fanout,
         body,
         properties: outgoing::cast_properties(settings.serializer),
-    };
+    });
     // Unlike Python, a cast never blocks forever: it gives up after
     // `rpc_response_timeout` (no `expiration` is set on the message itself).
     let send = Send {
-        pool: &shared.pool,
-        connection: &shared.connection,
-        pool_timeout: settings.pool_timeout,
-        policy: settings.policy(retry, settings.retry_delay),
+        pool: &parts.pool,
+        connection: &parts.connection,
+        policy: RetryPolicy::new(retry, settings.retry_delay),
         retry_on: RetryOn {
             unroutable: !fanout,
             declare_when_unroutable: false,
@@ -247,15 +299,17 @@ async fn cast(shared: Shared, msg: Cast) -> Result<(), Error> {
         deadline: Some(Instant::now() + settings.response_timeout),
         expire_with_deadline: false,
     };
-    send.run(&outgoing, || declare_rpc_exchange(&shared, &exchange))
-        .await
+    send.run(outgoing, || {
+        declare_rpc_exchange(&parts.connection, &exchange)
+    })
+    .await
 }
 
 impl Handler<Call> for RpcClientActor {
     type Result = ResponseFuture<Result<Value, Error>>;
 
     fn handle(&mut self, msg: Call, _ctx: &mut Context<Self>) -> Self::Result {
-        Box::pin(call(self.shared.clone(), msg))
+        Box::pin(call(self.parts.clone(), msg))
     }
 }
 
@@ -263,6 +317,6 @@ impl Handler<Cast> for RpcClientActor {
     type Result = ResponseFuture<Result<(), Error>>;
 
     fn handle(&mut self, msg: Cast, _ctx: &mut Context<Self>) -> Self::Result {
-        Box::pin(cast(self.shared.clone(), msg))
+        Box::pin(cast(self.parts.clone(), msg))
     }
 }

@@ -25,108 +25,90 @@
 //! queue to be consumed again.
 
 use std::collections::HashMap;
-use std::time::Duration;
+use std::sync::Arc;
 
 use actix::prelude::*;
 use futures_util::FutureExt;
 use lapin::message::Delivery;
-use std::num::NonZeroUsize;
-
 use lapin::options::BasicAckOptions;
 use tokio::sync::oneshot;
-use warren_core::{QueueArguments, RpcReply};
+use warren_core::{RpcReply, rpc_reply_topology};
 
 use crate::Error;
-use crate::amqp;
-use crate::connection::{HostConnection, OpenChannel};
+use crate::channel::Consuming;
+use crate::connection::HostConnection;
 use crate::incoming::{DeliveryId, decode_delivery, loggable, reject_without_requeue};
+use crate::lifecycle::{Incoming, Lifecycle};
+use crate::settings::ReplySettings;
 
 /// What a caller gets back: the decoded reply, or why it could not be decoded.
 pub(crate) type ReplyOutcome = Result<RpcReply, Error>;
 
-/// The reply queue's set-up.
-#[derive(Debug, Clone)]
-pub(crate) struct ReplyQueueSpec {
-    pub(crate) exchange: String,
-    pub(crate) queue: String,
-    pub(crate) expiration: Duration,
-    pub(crate) prefetch: u16,
-    pub(crate) reconnect_delay: Duration,
-    /// `max_message_body_size`.
-    pub(crate) max_body_size: Option<NonZeroUsize>,
-}
-
-enum Consuming {
-    /// Declaring and starting the consumer; registrations wait.
-    SettingUp(Vec<oneshot::Sender<Result<(), Error>>>),
-    Ready,
-    /// The transport was closed: no more set-ups.
-    Closed,
-}
-
 /// The reply queue's actor; see the module docs.
 pub struct ReplyWaiter {
     connection: Addr<HostConnection>,
-    spec: ReplyQueueSpec,
-    consuming: Consuming,
+    settings: ReplySettings,
+    /// Set up with the first call: until then no channel and no queue.
+    lifecycle: Option<Lifecycle>,
     waiting: HashMap<String, oneshot::Sender<ReplyOutcome>>,
     counts: ReplyCounts,
+    closed: bool,
 }
 
 impl ReplyWaiter {
-    pub(crate) fn new(connection: Addr<HostConnection>, spec: ReplyQueueSpec) -> Self {
+    pub(crate) fn new(connection: Addr<HostConnection>, settings: ReplySettings) -> Self {
         Self {
             connection,
-            spec,
-            consuming: Consuming::SettingUp(Vec::new()),
+            settings,
+            lifecycle: None,
             waiting: HashMap::new(),
             counts: ReplyCounts::default(),
+            closed: false,
         }
     }
 
     fn set_up(&mut self, ctx: &mut Context<Self>) {
-        let connection = self.connection.clone();
-        let spec = self.spec.clone();
-        let setup = async move {
-            let channel = connection
-                .send(OpenChannel)
-                .await
-                .map_err(|_| Error::Shutdown)??;
-            amqp::set_prefetch(&channel, spec.prefetch).await?;
-            amqp::declare_exchange(&channel, &spec.exchange, false).await?;
-            // Always classic, even with quorum_queues: the queue lives and dies with
-            // this process.
-            let args = QueueArguments::expiring(spec.expiration);
-            amqp::declare_queue(&channel, &spec.queue, false, &args).await?;
-            amqp::bind_queue(&channel, &spec.queue, &spec.exchange, &spec.queue).await?;
-            let consumer = amqp::consume(&channel, &spec.queue, false).await?;
-            Ok::<_, Error>((channel, consumer))
+        let Some(lifecycle) = &self.lifecycle else {
+            return;
         };
-        ctx.spawn(setup.into_actor(self).map(|result, act, ctx| match result {
-            Ok((_channel, consumer)) => {
-                if matches!(act.consuming, Consuming::Closed) {
-                    return;
-                }
-                ctx.add_stream(consumer);
-                if let Consuming::SettingUp(parked) = std::mem::replace(&mut act.consuming, Consuming::Ready) {
-                    for p in parked {
-                        let _ = p.send(Ok(()));
-                    }
-                }
-            }
-            Err(Error::Shutdown) => act.close(),
+        if !lifecycle.is_setting_up() {
+            return;
+        }
+        let topology = match rpc_reply_topology(
+            &self.settings.exchange,
+            &self.settings.queue,
+            self.settings.expiration,
+        ) {
+            Ok(topology) => Arc::new(topology),
             Err(e) => {
-                tracing::warn!(queue = %act.spec.queue, error = %e, "reply queue set-up failed; retrying");
-                if let (Error::ConnectFailed { .. }, Consuming::SettingUp(parked)) = (&e, &mut act.consuming) {
-                    // Every host refuses until an operator acts: tell the callers now
-                    // rather than at their timeout. Later calls wait for the retry.
-                    for p in parked.drain(..) {
-                        let _ = p.send(Err(e.clone()));
-                    }
-                }
+                tracing::error!(queue = %self.settings.queue, error = %e, "the reply queue cannot be declared");
+                self.close();
+                return;
+            }
+        };
+        let subscribe = lifecycle.subscribe(self.settings.prefetch, topology);
+        ctx.spawn(
+            subscribe
+                .into_actor(self)
+                .map(|result, act, ctx| act.subscribed(result, ctx)),
+        );
+    }
+
+    fn subscribed(&mut self, result: Result<Vec<Consuming>, Error>, ctx: &mut Context<Self>) {
+        let Some(lifecycle) = &mut self.lifecycle else {
+            return;
+        };
+        match result {
+            Ok(consumers) => {
+                lifecycle.consuming(consumers, ctx);
+            }
+            Err(Error::Shutdown) => self.close(),
+            Err(e) => {
+                tracing::warn!(queue = %self.settings.queue, error = %e, "reply queue set-up failed; retrying");
+                lifecycle.set_up_failed(&e);
                 ctx.stop();
             }
-        }));
+        }
     }
 
     /// The consumer is gone: fail every call waiting for a reply, at once.
@@ -134,7 +116,7 @@ impl ReplyWaiter {
         if self.waiting.is_empty() {
             return;
         }
-        tracing::warn!(queue = %self.spec.queue, calls = self.waiting.len(), %reason, "failing the calls waiting for replies");
+        tracing::warn!(queue = %self.settings.queue, calls = self.waiting.len(), %reason, "failing the calls waiting for replies");
         for (_, waiter) in self.waiting.drain() {
             let _ = waiter.send(Err(Error::ConnectionLost {
                 waiting_for: "the reply",
@@ -145,7 +127,11 @@ impl ReplyWaiter {
 
     /// Stop for good: the transport is closing. Waiting callers get `Shutdown`.
     fn close(&mut self) {
-        self.consuming = Consuming::Closed;
+        self.closed = true;
+        if let Some(lifecycle) = &mut self.lifecycle {
+            lifecycle.begin_stop();
+            lifecycle.handled(0, false);
+        }
         for (_, waiter) in self.waiting.drain() {
             let _ = waiter.send(Err(Error::Shutdown));
         }
@@ -158,7 +144,7 @@ impl ReplyWaiter {
             .correlation_id()
             .as_ref()
             .map(|c| c.to_string());
-        let decoded = decode_delivery(&delivery, self.spec.max_body_size, RpcReply::from_body)
+        let decoded = decode_delivery(&delivery, self.settings.max_body_size, RpcReply::from_body)
             .map(|(_, reply)| reply)
             .map_err(|undecodable| undecodable.error);
         let Some(correlation_id) = correlation_id else {
@@ -201,7 +187,7 @@ impl ReplyWaiter {
         self.counts.rejected += 1;
         let id = DeliveryId::of(delivery);
         tracing::warn!(
-            queue = %self.spec.queue,
+            queue = %self.settings.queue,
             message_id = ?id.message_id,
             correlation_id = ?id.correlation_id,
             size = id.size,
@@ -218,13 +204,8 @@ impl Actor for ReplyWaiter {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
-        if matches!(self.consuming, Consuming::Closed) {
-            return;
-        }
-        if self.counts.restarts == 0 {
-            self.set_up(ctx);
-        } else {
-            ctx.run_later(self.spec.reconnect_delay, |act, ctx| act.set_up(ctx));
+        if self.counts.restarts > 0 {
+            ctx.run_later(self.settings.reconnect_delay, |act, ctx| act.set_up(ctx));
         }
     }
 }
@@ -232,33 +213,42 @@ impl Actor for ReplyWaiter {
 impl Supervised for ReplyWaiter {
     fn restarting(&mut self, _ctx: &mut Context<Self>) {
         self.counts.restarts += 1;
-        self.consuming = match std::mem::replace(&mut self.consuming, Consuming::Closed) {
-            Consuming::SettingUp(parked) => Consuming::SettingUp(parked),
-            Consuming::Ready => Consuming::SettingUp(Vec::new()),
-            Consuming::Closed => Consuming::Closed,
-        };
+        if let Some(lifecycle) = &mut self.lifecycle {
+            lifecycle.restarting();
+        }
     }
 }
 
-impl StreamHandler<lapin::Result<Delivery>> for ReplyWaiter {
-    fn handle(&mut self, item: lapin::Result<Delivery>, ctx: &mut Context<Self>) {
+impl StreamHandler<Incoming> for ReplyWaiter {
+    fn handle(&mut self, (_, item): Incoming, ctx: &mut Context<Self>) {
         match item {
             Ok(delivery) => self.on_delivery(delivery),
-            Err(e) if !matches!(self.consuming, Consuming::Closed) => {
-                tracing::warn!(queue = %self.spec.queue, error = %e, "reply consumer failed; restarting");
-                self.lose_pending(&format!("the reply consumer failed: {e}"));
-                ctx.stop();
-            }
-            Err(_) => {}
+            Err(e) => self.consumer_lost(&format!("the reply consumer failed: {e}"), ctx),
         }
     }
 
     fn finished(&mut self, ctx: &mut Context<Self>) {
-        // The consumer ended: the channel closed, or the broker cancelled it (queue
-        // deleted). Either way, declare and consume again — unless we are closing.
-        if !matches!(self.consuming, Consuming::Closed) {
-            tracing::warn!(queue = %self.spec.queue, "reply consumer ended; re-declaring");
-            self.lose_pending("the reply queue's consumer ended (channel closed or queue deleted)");
+        // The channel closed, or the broker cancelled the consumer (queue deleted):
+        // declare and consume again, unless closing.
+        self.consumer_lost(
+            "the reply queue's consumer ended (channel closed or queue deleted)",
+            ctx,
+        );
+    }
+}
+
+impl ReplyWaiter {
+    fn consumer_lost(&mut self, reason: &str, ctx: &mut Context<Self>) {
+        if self.closed {
+            return;
+        }
+        if self
+            .lifecycle
+            .as_mut()
+            .is_some_and(Lifecycle::consumer_lost)
+        {
+            tracing::warn!(queue = %self.settings.queue, %reason, "reply consumer lost; re-declaring");
+            self.lose_pending(reason);
             ctx.stop();
         }
     }
@@ -310,23 +300,34 @@ impl Message for ExpectReply {
 impl Handler<ExpectReply> for ReplyWaiter {
     type Result = ResponseFuture<Result<ReplySlot, Error>>;
 
-    fn handle(&mut self, msg: ExpectReply, _ctx: &mut Context<Self>) -> Self::Result {
+    fn handle(&mut self, msg: ExpectReply, ctx: &mut Context<Self>) -> Self::Result {
+        if self.closed {
+            return Box::pin(async { Err(Error::Shutdown) });
+        }
         let (tx, rx) = oneshot::channel();
         self.waiting.insert(msg.correlation_id, tx);
-        let reply_to = self.spec.queue.clone();
         let slot = ReplySlot {
-            reply_to,
+            reply_to: self.settings.queue.clone(),
             reply: rx,
         };
-        match &mut self.consuming {
-            Consuming::Ready => Box::pin(async move { Ok(slot) }),
-            Consuming::Closed => Box::pin(async { Err(Error::Shutdown) }),
-            Consuming::SettingUp(parked) => {
-                let (ready_tx, ready_rx) = oneshot::channel();
-                parked.push(ready_tx);
-                Box::pin(ready_rx.map(move |r| r.unwrap_or(Err(Error::Shutdown)).map(|()| slot)))
+        let lifecycle = match &mut self.lifecycle {
+            Some(lifecycle) => lifecycle,
+            None => {
+                // The first call: declare the reply queue now, as the Pika driver does.
+                let lifecycle = Lifecycle::new(
+                    self.connection.clone(),
+                    self.settings.reconnect_delay,
+                    "reply waiter closed",
+                );
+                self.lifecycle = Some(lifecycle);
+                self.set_up(ctx);
+                self.lifecycle.as_mut().expect("just set")
             }
+        };
+        if lifecycle.is_consuming() {
+            return Box::pin(async move { Ok(slot) });
         }
+        Box::pin(lifecycle.ready().map(move |r| r.map(|()| slot)))
     }
 }
 
@@ -359,5 +360,18 @@ impl Handler<CloseReplyWaiter> for ReplyWaiter {
 
     fn handle(&mut self, _: CloseReplyWaiter, _ctx: &mut Context<Self>) {
         self.close();
+    }
+}
+
+/// A failure injected by tests: the consumer's channel restarts as after a channel
+/// error.
+#[cfg(feature = "fault-injection")]
+impl Handler<crate::fault::CrashChannels> for ReplyWaiter {
+    type Result = ();
+
+    fn handle(&mut self, _: crate::fault::CrashChannels, _ctx: &mut Context<Self>) {
+        if let Some(lifecycle) = &self.lifecycle {
+            lifecycle.crash_channel();
+        }
     }
 }

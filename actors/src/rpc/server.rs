@@ -30,37 +30,51 @@
 
 use std::panic::AssertUnwindSafe;
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::Instant;
 
 use actix::prelude::*;
-use futures_util::{FutureExt, StreamExt};
+use futures_util::FutureExt;
 use lapin::message::Delivery;
 use lapin::options::{BasicAckOptions, BasicNackOptions};
 use serde_json::Value;
 use warren_core::{
-    AckMode, MessageProperties, RemoteError, RpcReply, RpcRequest, Serializer, WorkerIds,
+    MessageProperties, RemoteError, RpcReply, RpcRequest, Serializer, WorkerIds,
     rpc_server_topology,
 };
 
 use super::dispatcher::Dispatcher;
 use super::endpoint::Ready;
 use crate::Error;
-use crate::amqp;
-use crate::connection::OpenChannel;
+use crate::channel::{Consuming, Outgoing};
+use crate::connection::HostConnection;
 use crate::incoming::{
     DeliveryId, IncomingProperties, Undecodable, decode_delivery, loggable, reject_without_requeue,
 };
-use crate::lifecycle::Lifecycle;
+use crate::lifecycle::{Incoming, Lifecycle};
 use crate::outgoing::to_amqp;
-use crate::publish::{Outgoing, RetryOn, Send};
-use crate::transport::Shared;
+use crate::pool::ChannelPool;
+use crate::publish::{RetryOn, Send};
+use crate::settings::ServerSettings;
+
+/// The names a server serves under.
+pub(crate) struct ServerNames {
+    pub(crate) exchange: String,
+    pub(crate) topic: String,
+    pub(crate) server: String,
+}
+
+/// What the requests being handled need to reply; shared by them.
+struct Replier {
+    settings: ServerSettings,
+    pool: Addr<ChannelPool>,
+    connection: Addr<HostConnection>,
+}
 
 /// The RPC server actor; see the module docs.
 pub struct RpcServerActor {
-    shared: Shared,
-    exchange: String,
-    topic: String,
-    server: String,
+    replier: Rc<Replier>,
+    names: ServerNames,
     dispatcher: Rc<Dispatcher>,
     lifecycle: Lifecycle,
     restarts: u64,
@@ -71,19 +85,26 @@ pub struct RpcServerActor {
 
 impl RpcServerActor {
     pub(crate) fn new(
-        shared: Shared,
-        exchange: String,
-        topic: String,
-        server: String,
+        settings: ServerSettings,
+        connection: Addr<HostConnection>,
+        pool: Addr<ChannelPool>,
+        names: ServerNames,
         dispatcher: Dispatcher,
     ) -> Self {
+        let lifecycle = Lifecycle::new(
+            connection.clone(),
+            settings.reconnect_delay,
+            "RPC server stopped",
+        );
         Self {
-            shared,
-            exchange,
-            topic,
-            server,
+            replier: Rc::new(Replier {
+                settings,
+                pool,
+                connection,
+            }),
+            names,
             dispatcher: Rc::new(dispatcher),
-            lifecycle: Lifecycle::new("RPC server stopped"),
+            lifecycle,
             restarts: 0,
             received: 0,
             rejected: 0,
@@ -95,55 +116,45 @@ impl RpcServerActor {
         if !self.lifecycle.is_setting_up() {
             return;
         }
-        let connection = self.shared.connection.clone();
-        let prefetch = self.shared.rpc.listener_prefetch;
-        let topology = rpc_server_topology(
-            &self.exchange,
-            &self.topic,
-            &self.server,
-            self.shared.rpc.queue_expiration,
+        let settings = &self.replier.settings;
+        let topology = match rpc_server_topology(
+            &self.names.exchange,
+            &self.names.topic,
+            &self.names.server,
+            settings.queue_expiration,
             WorkerIds::random(),
-            self.shared.rpc.queue_type,
-        );
-        let setup = async move {
-            let topology = topology.map_err(|e| Error::InvalidTarget {
-                reason: e.to_string(),
-            })?;
-            let channel = connection
-                .send(OpenChannel)
-                .await
-                .map_err(|_| Error::Shutdown)??;
-            amqp::set_prefetch(&channel, prefetch).await?;
-            amqp::declare_topology(&channel, &topology).await?;
-            let mut consumers = Vec::new();
-            for (queue, ack) in topology.consumers() {
-                let no_ack = matches!(ack, AckMode::NoAck);
-                consumers.push((no_ack, amqp::consume(&channel, queue, no_ack).await?));
+            settings.queue_type,
+        ) {
+            Ok(topology) => Arc::new(topology),
+            Err(e) => {
+                tracing::error!(topic = %self.names.topic, reason = %e, "RPC server cannot serve this target");
+                self.lifecycle.stopped();
+                return;
             }
-            Ok::<_, Error>((channel, consumers))
         };
-        ctx.spawn(setup.into_actor(self).map(|result, act, ctx| match result {
-            Ok((channel, consumers)) => {
-                let tags = consumers.iter().map(|(_, c)| c.tag().to_string()).collect();
+        let subscribe = self.lifecycle.subscribe(settings.prefetch, topology);
+        ctx.spawn(
+            subscribe
+                .into_actor(self)
+                .map(|result, act, ctx| act.subscribed(result, ctx)),
+        );
+    }
+
+    fn subscribed(&mut self, result: Result<Vec<Consuming>, Error>, ctx: &mut Context<Self>) {
+        match result {
+            Ok(consumers) => {
                 // False when stopped while setting up: do not start serving after all.
-                if act.lifecycle.consuming(channel, tags) {
-                    for (no_ack, consumer) in consumers {
-                        ctx.add_stream(consumer.map(move |d| (no_ack, d)));
-                    }
-                    tracing::info!(topic = %act.topic, server = %act.server, "RPC server consuming");
+                if self.lifecycle.consuming(consumers, ctx) {
+                    tracing::info!(topic = %self.names.topic, server = %self.names.server, "RPC server consuming");
                 }
             }
-            Err(Error::InvalidTarget { reason }) => {
-                tracing::error!(topic = %act.topic, %reason, "RPC server cannot serve this target");
-                act.lifecycle.stopped();
-            }
-            Err(Error::Shutdown) => act.lifecycle.stopped(),
+            Err(Error::Shutdown) => self.lifecycle.stopped(),
             Err(e) => {
-                tracing::warn!(topic = %act.topic, error = %e, "RPC server set-up failed; retrying");
-                act.lifecycle.set_up_failed(&e);
+                tracing::warn!(topic = %self.names.topic, error = %e, "RPC server set-up failed; retrying");
+                self.lifecycle.set_up_failed(&e);
                 ctx.stop();
             }
-        }));
+        }
     }
 
     fn on_delivery(&mut self, no_ack: bool, delivery: Delivery, ctx: &mut Context<Self>) {
@@ -162,7 +173,7 @@ impl RpcServerActor {
         }
         self.received += 1;
         let received = Instant::now();
-        let limit = self.shared.config.pika.max_message_body_size;
+        let limit = self.replier.settings.max_body_size;
         let (props, request) = match decode_delivery(&delivery, limit, RpcRequest::from_body) {
             Ok(ok) => ok,
             Err(undecodable) => {
@@ -178,7 +189,7 @@ impl RpcServerActor {
                 self.refused += 1;
                 let id = DeliveryId::of(&delivery);
                 tracing::warn!(
-                    topic = %self.topic,
+                    topic = %self.names.topic,
                     message_id = ?id.message_id,
                     correlation_id = ?id.correlation_id,
                     method = %loggable(&method),
@@ -193,7 +204,7 @@ impl RpcServerActor {
         let already_logged = call.is_err();
         self.lifecycle.handling(1);
         let acker = (!no_ack).then(|| delivery.acker.clone());
-        let shared = self.shared.clone();
+        let replier = self.replier.clone();
         let me = ctx.address();
         actix::spawn(async move {
             // Ack before dispatch (at most once, as the Pika driver): a request whose
@@ -212,7 +223,7 @@ impl RpcServerActor {
             if let (Some(reply_to), Some(correlation_id)) = (props.reply_to, props.correlation_id) {
                 let deadline = props.expiration.map(|e| received + e);
                 send_reply(
-                    &shared,
+                    &replier,
                     reply_to,
                     correlation_id,
                     props.serializer,
@@ -239,7 +250,7 @@ impl RpcServerActor {
         self.rejected += 1;
         let id = DeliveryId::of(delivery);
         tracing::warn!(
-            topic = %self.topic,
+            topic = %self.names.topic,
             message_id = ?id.message_id,
             correlation_id = ?id.correlation_id,
             size = id.size,
@@ -259,7 +270,7 @@ impl RpcServerActor {
         else {
             return;
         };
-        let shared = self.shared.clone();
+        let replier = self.replier.clone();
         let remote = RemoteError::value_error(format!(
             "the server rejected the request: {}",
             loggable(error)
@@ -267,7 +278,7 @@ impl RpcServerActor {
         let deadline = expiration.map(|e| received + e);
         actix::spawn(async move {
             send_reply(
-                &shared,
+                &replier,
                 reply_to,
                 correlation_id,
                 serializer,
@@ -302,7 +313,7 @@ async fn run_guarded(call: Ready) -> Result<Value, RemoteError> {
 /// already logged, and a failure to answer it (a forged reply queue, say) is logged at
 /// debug level only, so a hostile message is logged once.
 async fn send_reply(
-    shared: &Shared,
+    replier: &Replier,
     reply_to: String,
     correlation_id: String,
     serializer: Serializer,
@@ -332,8 +343,8 @@ async fn send_reply(
         tracing::debug!(%correlation_id, "not replying: the request's expiration has passed");
         return;
     }
-    let settings = &shared.rpc;
-    let outgoing = Outgoing {
+    let settings = &replier.settings;
+    let outgoing = Arc::new(Outgoing {
         exchange: settings.reply_exchange.clone(),
         routing_key: reply_to,
         mandatory: true,
@@ -343,12 +354,11 @@ async fn send_reply(
             correlation_id.clone(),
             None,
         )),
-    };
+    });
     let send = Send {
-        pool: &shared.pool,
-        connection: &shared.connection,
-        pool_timeout: settings.pool_timeout,
-        policy: settings.policy(settings.reply_retry, settings.reply_retry_delay),
+        pool: &replier.pool,
+        connection: &replier.connection,
+        policy: settings.reply_retry,
         // Only connection problems are worth retrying: an unroutable reply means the
         // caller and its reply queue are gone.
         retry_on: RetryOn {
@@ -361,7 +371,7 @@ async fn send_reply(
         deadline: Some(deadline.unwrap_or_else(|| Instant::now() + settings.response_timeout)),
         expire_with_deadline: deadline.is_some(),
     };
-    match send.run(&outgoing, || async {}).await {
+    match send.run(outgoing, || async {}).await {
         Err(e) if to_rejected => {
             tracing::debug!(%correlation_id, error = %e, "answer to a rejected request not delivered");
         }
@@ -377,7 +387,8 @@ impl Actor for RpcServerActor {
         if self.restarts == 0 {
             self.set_up(ctx);
         } else {
-            ctx.run_later(self.shared.rpc.reconnect_delay, |act, ctx| act.set_up(ctx));
+            let delay = self.replier.settings.reconnect_delay;
+            ctx.run_later(delay, |act, ctx| act.set_up(ctx));
         }
     }
 }
@@ -389,13 +400,13 @@ impl Supervised for RpcServerActor {
     }
 }
 
-impl StreamHandler<(bool, lapin::Result<Delivery>)> for RpcServerActor {
-    fn handle(&mut self, (no_ack, item): (bool, lapin::Result<Delivery>), ctx: &mut Context<Self>) {
+impl StreamHandler<Incoming> for RpcServerActor {
+    fn handle(&mut self, (no_ack, item): Incoming, ctx: &mut Context<Self>) {
         match item {
             Ok(delivery) => self.on_delivery(no_ack, delivery, ctx),
             Err(e) => {
-                if self.lifecycle.is_consuming() {
-                    tracing::warn!(topic = %self.topic, error = %e, "RPC consumer failed; restarting");
+                if self.lifecycle.consumer_lost() {
+                    tracing::warn!(topic = %self.names.topic, error = %e, "RPC consumer failed; restarting");
                     ctx.stop();
                 }
             }
@@ -403,10 +414,10 @@ impl StreamHandler<(bool, lapin::Result<Delivery>)> for RpcServerActor {
     }
 
     fn finished(&mut self, ctx: &mut Context<Self>) {
-        if self.lifecycle.is_consuming() {
-            // Not our own cancel: the broker cancelled (queue deleted) or the channel
-            // closed. Declare and consume again.
-            tracing::warn!(topic = %self.topic, "RPC consumer ended; re-declaring");
+        // Not our own cancel: the broker cancelled (queue deleted) or the channel
+        // closed. Declare and consume again.
+        if self.lifecycle.consumer_lost() {
+            tracing::warn!(topic = %self.names.topic, "RPC consumer ended; re-declaring");
             ctx.stop();
         }
     }
@@ -485,5 +496,16 @@ impl Handler<StopServer> for RpcServerActor {
     fn handle(&mut self, _: StopServer, _ctx: &mut Context<Self>) -> Self::Result {
         self.lifecycle.begin_stop();
         self.lifecycle.wait_stopped(false)
+    }
+}
+
+/// A failure injected by tests: the consumer's channel restarts as after a channel
+/// error.
+#[cfg(feature = "fault-injection")]
+impl Handler<crate::fault::CrashChannels> for RpcServerActor {
+    type Result = ();
+
+    fn handle(&mut self, _: crate::fault::CrashChannels, _ctx: &mut Context<Self>) {
+        self.lifecycle.crash_channel();
     }
 }

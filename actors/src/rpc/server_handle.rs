@@ -6,7 +6,10 @@ use warren_core::{Target, WorkerIds, rpc_exchange, rpc_server_topology};
 use super::dispatcher::Dispatcher;
 use super::endpoint::Endpoint;
 use super::server::{RpcServerActor, ServerCounts, ServerStats, StopServer, WhenReady};
-use crate::{Error, Transport};
+use crate::Error;
+use crate::connection::HostConnection;
+use crate::pool::ChannelPool;
+use crate::settings::ServerSettings;
 
 /// A running RPC server; cheap to clone.
 ///
@@ -33,52 +36,53 @@ pub struct RpcServer {
     actor: Addr<RpcServerActor>,
 }
 
-impl RpcServer {
-    /// Start serving `target` (topic and server required) with `endpoints`, checked
-    /// in order, in the current actix arbiter.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::InvalidTarget`] when the topic or the server is missing or a name is
-    /// too long for AMQP.
-    pub fn start(
-        transport: &Transport,
-        target: Target,
-        endpoints: Vec<Endpoint>,
-    ) -> Result<Self, Error> {
-        let invalid = |reason: &str| Error::InvalidTarget {
-            reason: reason.to_owned(),
-        };
-        if target.topic.is_empty() {
-            return Err(invalid("an RPC server needs a topic"));
-        }
-        let server = target
-            .server
-            .clone()
-            .filter(|s| !s.is_empty())
-            .ok_or_else(|| invalid("an RPC server needs a server name (Target::with_server)"))?;
-        let shared = transport.shared.clone();
-        let exchange = rpc_exchange(&target, &shared.rpc.default_exchange)
-            .map_err(|e| invalid(&e.to_string()))?;
-        let topic = target.topic.clone();
-        // Names too long for AMQP are refused here, not after the actor started.
-        rpc_server_topology(
-            &exchange,
-            &topic,
-            &server,
-            shared.rpc.queue_expiration,
-            WorkerIds::random(),
-            shared.rpc.queue_type,
-        )
-        .map_err(|e| invalid(&e.to_string()))?;
-        let dispatcher =
-            Dispatcher::new(endpoints).map_err(|reason| Error::InvalidEndpoint { reason })?;
-        let actor = Supervisor::start(move |_| {
-            RpcServerActor::new(shared, exchange, topic, server, dispatcher)
-        });
-        Ok(Self { actor })
+/// Start an [`RpcServerActor`] for `target` in the current arbiter
+/// ([`RpcServer::start`] on a transport).
+pub(crate) fn launch_server(
+    settings: ServerSettings,
+    connection: Addr<HostConnection>,
+    pool: Addr<ChannelPool>,
+    target: Target,
+    endpoints: Vec<Endpoint>,
+) -> Result<RpcServer, Error> {
+    let invalid = |reason: &str| Error::InvalidTarget {
+        reason: reason.to_owned(),
+    };
+    if target.topic.is_empty() {
+        return Err(invalid("an RPC server needs a topic"));
     }
+    let server = target
+        .server
+        .clone()
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| invalid("an RPC server needs a server name (Target::with_server)"))?;
+    let exchange =
+        rpc_exchange(&target, &settings.default_exchange).map_err(|e| invalid(&e.to_string()))?;
+    let topic = target.topic.clone();
+    // Names too long for AMQP are refused here, not after the actor started.
+    rpc_server_topology(
+        &exchange,
+        &topic,
+        &server,
+        settings.queue_expiration,
+        WorkerIds::random(),
+        settings.queue_type,
+    )
+    .map_err(|e| invalid(&e.to_string()))?;
+    let dispatcher =
+        Dispatcher::new(endpoints).map_err(|reason| Error::InvalidEndpoint { reason })?;
+    let names = super::server::ServerNames {
+        exchange,
+        topic,
+        server,
+    };
+    let actor = Supervisor::start(move |_| {
+        RpcServerActor::new(settings, connection, pool, names, dispatcher)
+    });
+    Ok(RpcServer { actor })
+}
 
+impl RpcServer {
     /// Resolves once the server consumes its queues (calls sent earlier are retried
     /// until then, so waiting is only needed to measure or to test).
     ///

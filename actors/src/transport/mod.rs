@@ -1,14 +1,22 @@
-//! [`Transport`]: one configured connection to RabbitMQ and the actors on it.
+//! [`Transport`]: one configured connection to RabbitMQ and the tree of actors on it.
 //!
-//! A transport starts, in the current actix arbiter, a supervised [`HostConnection`]
-//! and a [`ChannelPool`] on it (the Pika driver's default `single` connection factory:
-//! every publisher and consumer of the transport shares one AMQP connection, each on
-//! its own channels), plus an [`RpcClientActor`]. The [`ReplyWaiter`] starts with the
-//! first call, as the Pika driver declares its reply queue lazily.
+//! A transport starts an arbiter of its own and, in it, each under an
+//! `actix::Supervisor`: a [`HostConnection`] (the Pika driver's default `single`
+//! connection factory: every publisher and consumer of the transport shares one AMQP
+//! connection, each on its own channels), the [`ChannelPool`] of publisher
+//! [`ChannelActor`](crate::ChannelActor)s, the [`ReplyWaiter`] (it declares its queue
+//! with the first call, as the Pika driver does), the [`RpcClientActor`] and the
+//! [`NotifierActor`]. The transport owns them: they live on, and restart after
+//! failures, whatever happens to the arbiters of the services calling them, until
+//! [`Transport::close`]. Each actor gets its own settings and the addresses it talks
+//! to when it is built.
 
-use std::ops::Deref;
+#[cfg(feature = "fault-injection")]
+mod faults;
+mod servers;
+
 use std::path::Path;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use actix::prelude::*;
 use warren_core::{Config, Target};
@@ -19,54 +27,26 @@ use crate::connection::{
 };
 use crate::notify::NotifierActor;
 use crate::pool::ChannelPool;
-use crate::rpc::{
-    CloseReplyWaiter, ReplyCounts, ReplyQueueSpec, ReplyStats, ReplyWaiter, RpcClientActor,
-};
+use crate::rpc::{CloseReplyWaiter, ReplyCounts, ReplyStats, ReplyWaiter, RpcClientActor};
 use crate::runtime::lapin_runtime;
-use crate::settings::{NotifySettings, RpcSettings, connection_settings, endpoints, pool_limits};
+use crate::settings::{
+    ClientSettings, ListenerSettings, NotifierSettings, ReplySettings, ServerSettings,
+    connection_settings, endpoints, pool_settings,
+};
 use crate::{Notifier, RpcClient};
 
-/// What every actor of a transport shares.
-pub(crate) struct SharedParts {
-    pub(crate) config: Config,
-    pub(crate) rpc: RpcSettings,
-    pub(crate) notify: NotifySettings,
-    pub(crate) connection: Addr<HostConnection>,
-    pub(crate) pool: Addr<ChannelPool>,
-    reply_queue: String,
-    reply_waiter: OnceLock<Addr<ReplyWaiter>>,
-}
-
-/// A cheap handle to [`SharedParts`].
-#[derive(Clone)]
-pub(crate) struct Shared(Arc<SharedParts>);
-
-impl Deref for Shared {
-    type Target = SharedParts;
-
-    fn deref(&self) -> &SharedParts {
-        &self.0
-    }
-}
-
-impl Shared {
-    /// The transport's reply waiter, started on first use in the current arbiter.
-    pub(crate) fn reply_waiter(&self) -> Addr<ReplyWaiter> {
-        self.reply_waiter
-            .get_or_init(|| {
-                let spec = ReplyQueueSpec {
-                    exchange: self.rpc.reply_exchange.clone(),
-                    queue: self.reply_queue.clone(),
-                    expiration: self.rpc.queue_expiration,
-                    prefetch: self.rpc.reply_prefetch,
-                    reconnect_delay: self.rpc.reconnect_delay,
-                    max_body_size: self.config.pika.max_message_body_size,
-                };
-                let connection = self.connection.clone();
-                Supervisor::start(move |_| ReplyWaiter::new(connection, spec))
-            })
-            .clone()
-    }
+/// What a transport owns; shared by its clones.
+struct Tree {
+    config: Config,
+    arbiter: Arbiter,
+    connection: Addr<HostConnection>,
+    pool: Addr<ChannelPool>,
+    reply_waiter: Addr<ReplyWaiter>,
+    client: Addr<RpcClientActor>,
+    notifier: Addr<NotifierActor>,
+    /// Handed to each RPC server and listener started on the transport.
+    server: ServerSettings,
+    listener: ListenerSettings,
 }
 
 /// How the transport names itself to the broker.
@@ -99,7 +79,7 @@ impl TransportBuilder {
         self
     }
 
-    /// Start the transport's actors in the current actix arbiter.
+    /// Start the transport's actors, in an arbiter of the transport's own.
     ///
     /// # Errors
     ///
@@ -114,37 +94,58 @@ impl TransportBuilder {
                     .to_owned(),
             });
         }
-        let hosts = endpoints(&self.config)?;
+        let config = self.config;
+        let hosts = endpoints(&config)?;
         let runtime = lapin_runtime()?;
         let name = self
             .connection_name
             .unwrap_or_else(|| format!("warren:{}:{}", self.prog, std::process::id()));
-        let settings = connection_settings(&self.config, name)?;
-        let connection = Supervisor::start(move |_| HostConnection::new(hosts, settings, runtime));
-        let limits = pool_limits(&self.config);
-        let pool_connection = connection.clone();
-        let pool = Supervisor::start(move |_| ChannelPool::new(pool_connection, limits));
+        let settings = connection_settings(&config, name)?;
         let reply_queue = warren_core::new_reply_queue_name(self.project.as_deref(), &self.prog)
             .map_err(|e| Error::Config {
                 reason: format!("cannot name the reply queue: {e}"),
             })?;
-        let shared = Shared(Arc::new(SharedParts {
-            rpc: RpcSettings::from_config(&self.config),
-            notify: NotifySettings::from_config(&self.config),
-            config: self.config,
-            connection,
-            pool,
-            reply_queue,
-            reply_waiter: OnceLock::new(),
-        }));
-        let client_shared = shared.clone();
-        let client = Supervisor::start(move |_| RpcClientActor::new(client_shared));
-        let notifier_shared = shared.clone();
-        let notifier = Supervisor::start(move |_| NotifierActor::new(notifier_shared));
+        let arbiter = Arbiter::new();
+        let site = arbiter.handle();
+        let connection = Supervisor::start_in_arbiter(&site, move |_| {
+            HostConnection::new(hosts, settings, runtime)
+        });
+        let pool = {
+            let (connection, settings) = (connection.clone(), pool_settings(&config));
+            Supervisor::start_in_arbiter(&site, move |_| ChannelPool::new(connection, settings))
+        };
+        let reply_waiter = {
+            let connection = connection.clone();
+            let settings = ReplySettings::from_config(&config, reply_queue);
+            Supervisor::start_in_arbiter(&site, move |_| ReplyWaiter::new(connection, settings))
+        };
+        let client = {
+            let settings = ClientSettings::from_config(&config);
+            let (pool, connection, waiter) =
+                (pool.clone(), connection.clone(), reply_waiter.clone());
+            Supervisor::start_in_arbiter(&site, move |_| {
+                RpcClientActor::new(settings, pool, connection, waiter)
+            })
+        };
+        let notifier = {
+            let settings = NotifierSettings::from_config(&config);
+            let (pool, connection) = (pool.clone(), connection.clone());
+            Supervisor::start_in_arbiter(&site, move |_| {
+                NotifierActor::new(settings, pool, connection)
+            })
+        };
         Ok(Transport {
-            shared,
-            client,
-            notifier,
+            tree: Arc::new(Tree {
+                server: ServerSettings::from_config(&config),
+                listener: ListenerSettings::from_config(&config),
+                config,
+                arbiter,
+                connection,
+                pool,
+                reply_waiter,
+                client,
+                notifier,
+            }),
         })
     }
 }
@@ -166,15 +167,13 @@ impl TransportBuilder {
 /// ```
 #[derive(Clone)]
 pub struct Transport {
-    pub(crate) shared: Shared,
-    client: Addr<RpcClientActor>,
-    notifier: Addr<NotifierActor>,
+    tree: Arc<Tree>,
 }
 
 impl std::fmt::Debug for Transport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Transport")
-            .field("transport_url", &self.shared.config.transport_url)
+            .field("transport_url", &self.tree.config.transport_url)
             .finish_non_exhaustive()
     }
 }
@@ -215,28 +214,28 @@ impl Transport {
 
     /// The effective configuration.
     pub fn config(&self) -> &Config {
-        &self.shared.config
+        &self.tree.config
     }
 
     /// An RPC client for `target` (see [`RpcClient`] for per-call overrides).
     pub fn rpc_client(&self, target: Target) -> RpcClient {
-        RpcClient::new(self.client.clone(), target)
+        RpcClient::new(self.tree.client.clone(), target)
     }
 
     /// The RPC client actor, for sending [`crate::Call`] and [`crate::Cast`]
     /// messages from other actors.
     pub fn rpc_client_actor(&self) -> Addr<RpcClientActor> {
-        self.client.clone()
+        self.tree.client.clone()
     }
 
     /// A notifier publishing as `publisher_id` on the configured topics.
     pub fn notifier(&self, publisher_id: impl Into<String>) -> Notifier {
-        Notifier::new(self.notifier.clone(), publisher_id.into())
+        Notifier::new(self.tree.notifier.clone(), publisher_id.into())
     }
 
     /// The notifier actor, for sending [`crate::Notify`] messages from other actors.
     pub fn notifier_actor(&self) -> Addr<NotifierActor> {
-        self.notifier.clone()
+        self.tree.notifier.clone()
     }
 
     /// What the transport's reply waiter has received and rejected so far: zeros
@@ -252,10 +251,11 @@ impl Transport {
     /// # }
     /// ```
     pub async fn reply_counts(&self) -> ReplyCounts {
-        match self.shared.reply_waiter.get() {
-            Some(waiter) => waiter.send(ReplyStats).await.unwrap_or_default(),
-            None => ReplyCounts::default(),
-        }
+        self.tree
+            .reply_waiter
+            .send(ReplyStats)
+            .await
+            .unwrap_or_default()
     }
 
     /// Receive the connection's state changes; returns the current state.
@@ -267,19 +267,19 @@ impl Transport {
         &self,
         subscriber: Recipient<ConnectionStateChanged>,
     ) -> Result<ConnectionState, Error> {
-        self.shared
+        self.tree
             .connection
             .send(SubscribeState(subscriber))
             .await
             .map_err(|_| Error::Shutdown)
     }
 
-    /// Close the connection gracefully and stop reconnecting. Stop servers first
-    /// ([`crate::RpcServer::stop`]) so they can finish their work.
+    /// Close the connection gracefully, stop reconnecting and stop the transport's
+    /// arbiter. Stop servers and listeners first ([`crate::RpcServer::stop`]) so they
+    /// can finish their work; calls made afterwards fail with [`Error::Shutdown`].
     pub async fn close(&self) {
-        if let Some(waiter) = self.shared.reply_waiter.get() {
-            let _ = waiter.send(CloseReplyWaiter).await;
-        }
-        let _ = self.shared.connection.send(CloseConnection).await;
+        let _ = self.tree.reply_waiter.send(CloseReplyWaiter).await;
+        let _ = self.tree.connection.send(CloseConnection).await;
+        self.tree.arbiter.stop();
     }
 }

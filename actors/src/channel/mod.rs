@@ -1,0 +1,11 @@
+//! One supervised actor per AMQP channel, and what one publish on it can end in.
+
+mod channel_actor;
+mod confirmed_publish;
+
+pub use channel_actor::ChannelActor;
+pub(crate) use channel_actor::{
+    CancelConsumers, ChannelBroken, ChannelSettings, CloseChannel, Consuming, Publish,
+    RestartChannel, Subscribe,
+};
+pub(crate) use confirmed_publish::{Outgoing, PublishFailure};
