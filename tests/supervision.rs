@@ -4,15 +4,18 @@
 //! work in flight at that moment may have seen an error.
 
 mod common;
+#[allow(dead_code)]
+#[path = "rig/service.rs"]
+mod service;
 
 use std::time::{Duration, Instant};
 
 use common::{transport, unique};
 use serde_json::json;
-use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
+use tokio::sync::mpsc::UnboundedReceiver;
 use warren::{
-    Context, Endpoint, NotificationListener, Notifier, Priority, RemoteError, RpcClient, RpcServer,
-    Target, Transport, TreeActor,
+    Context, NotificationListener, Notifier, Priority, RpcClient, RpcServer, Target, Transport,
+    TreeActor,
 };
 
 /// `host_connection_reconnect_delay` (the default) plus the 2 s the tree may take.
@@ -35,37 +38,11 @@ struct Scene {
     notifier: Notifier,
 }
 
-#[derive(serde::Deserialize)]
-struct Slow {
-    seconds: f64,
-}
-
 async fn scene(name: &str) -> Scene {
     let topic = unique(name);
     let service = transport(&format!("{topic}-service"));
     let caller = transport(&format!("{topic}-caller"));
-    let (started_tx, started) = unbounded_channel();
-    let endpoint = Endpoint::new()
-        .method("echo", |_ctx, a: serde_json::Value| async move {
-            Ok::<_, RemoteError>(a)
-        })
-        .method("slow", move |_ctx, args: Slow| {
-            let _ = started_tx.send(());
-            async move {
-                tokio::time::sleep(Duration::from_secs_f64(args.seconds)).await;
-                Ok::<_, RemoteError>("slept")
-            }
-        });
-    let server = RpcServer::start(
-        &service,
-        Target::new(&topic).with_server("s1"),
-        vec![endpoint],
-    )
-    .expect("start the server");
-    tokio::time::timeout(SETUP, server.ready())
-        .await
-        .expect("server ready in time")
-        .expect("server consumes");
+    let (server, started) = service::start_server(&service, &topic).await;
     let (listener, received) = common::payload_listener(&service, &topic, Priority::Info).await;
     let client = caller
         .rpc_client(Target::new(&topic))

@@ -22,16 +22,25 @@ impl Transport {
     }
 }
 
+/// Send `Crash` (or `CrashChannels`, when `channel`) to a consumer actor.
+async fn crash_consumer<A>(actor: actix::Addr<A>, channel: bool)
+where
+    A: actix::Actor<Context = actix::Context<A>>
+        + actix::Handler<Crash>
+        + actix::Handler<CrashChannels>,
+{
+    let _ = if channel {
+        actor.send(CrashChannels).await
+    } else {
+        actor.send(Crash).await
+    };
+}
+
 impl RpcServer {
     /// Stop the server actor (`channel`: its channel actor instead) as a failure
     /// would; it restarts after `host_connection_reconnect_delay`.
     pub async fn crash(&self, channel: bool) {
-        let actor = self.actor();
-        let _ = if channel {
-            actor.send(CrashChannels).await
-        } else {
-            actor.send(Crash).await
-        };
+        crash_consumer(self.actor(), channel).await;
     }
 }
 
@@ -39,11 +48,6 @@ impl NotificationListener {
     /// Stop the listener actor (`channel`: its channel actor instead) as a failure
     /// would; it restarts after `host_connection_reconnect_delay`.
     pub async fn crash(&self, channel: bool) {
-        let actor = self.actor();
-        let _ = if channel {
-            actor.send(CrashChannels).await
-        } else {
-            actor.send(Crash).await
-        };
+        crash_consumer(self.actor(), channel).await;
     }
 }
