@@ -37,7 +37,7 @@
 //! | `rpc_topology` | [`rpc_server_topology`], [`rpc_reply_topology`]: the RPC queues |
 //! | `notification_topology` | [`notification_listener_topology`]: notification queues |
 //! | `version` | [`Version`]: RPC API versions and their compatibility rule |
-//! | `dispatch` | [`select_endpoint`]: which endpoint runs an RPC request |
+//! | `endpoint_selection` | [`select_endpoint`]: which endpoint runs an RPC request |
 //! | `wire_error` | [`WireError`]: why a message cannot be encoded, decoded or accepted |
 //! | `codec` | [`encode`] / [`decode`]: body bytes ↔ `serde_json::Value`, depth-bounded |
 //! | `msgpack` | msgpack bodies read into and written from the value model (internal) |
@@ -46,13 +46,13 @@
 //! | `fields` | reading envelope fields with errors that name them (internal) |
 //! | `properties` | [`MessageProperties`]: AMQP properties per message kind |
 //! | `header_value` | [`HeaderValue`]: one value of the AMQP headers table |
-//! | `incoming` | [`incoming_serializer`], [`check_body_size`]: what a delivery must pass before decoding |
+//! | `incoming_checks` | [`incoming_serializer`], [`check_body_size`]: what a delivery must pass before decoding |
 //! | `context` | [`Context`]: the request context as `_$_` keys |
 //! | `rpc_request` | [`RpcRequest`]: `{"method", "args", "namespace", "version"}` |
 //! | `rpc_reply` | [`RpcReply`]: `{"s": result}` or `{"e": failure}` |
 //! | `remote_error` | [`RemoteError`]: an exception from the other end of a call |
 //! | `priority` | [`Priority`]: notification levels |
-//! | `notification` | [`NotificationEnvelope`]: the body of a notification |
+//! | `notification_envelope` | [`NotificationEnvelope`]: the body of a notification |
 //! | `timestamp` | [`format_timestamp`] / [`parse_timestamp`]: Python's `str(datetime)` |
 //!
 //! Modules are private; the flat list of re-exports below is the API. The wire format
@@ -67,15 +67,15 @@ mod config_builder;
 mod config_error;
 mod connection_factory;
 mod context;
-mod dispatch;
+mod endpoint_selection;
 mod fields;
 mod header_value;
-mod incoming;
+mod incoming_checks;
 mod ini;
 mod msgpack;
 mod msgpack_ext;
 mod naming;
-mod notification;
+mod notification_envelope;
 mod notification_options;
 mod notification_topology;
 mod option_table;
@@ -110,16 +110,16 @@ pub use config_builder::ConfigBuilder;
 pub use config_error::{ConfigError, OptionLocation, Origin, UnknownOption, ValueProblem};
 pub use connection_factory::{ConnectionFactory, UnknownConnectionFactory};
 pub use context::{CONTEXT_PREFIX, Context};
-pub use dispatch::{AccessPolicy, DispatchError, EndpointInfo, select_endpoint};
+pub use endpoint_selection::{AccessPolicy, DispatchError, EndpointInfo, select_endpoint};
 pub use header_value::HeaderValue;
-pub use incoming::{DEFAULT_MAX_MESSAGE_BODY_SIZE, check_body_size, incoming_serializer};
+pub use incoming_checks::{DEFAULT_MAX_MESSAGE_BODY_SIZE, check_body_size, incoming_serializer};
 pub use ini::{IniDocument, IniEntry, IniError, IniProblem};
 pub use naming::{
     ALL_WORKERS, AckMode, MAX_NAME_BYTES, NameError, check_name, new_reply_queue_name,
     notification_exchange, notification_queue_name, notification_routing_key, reply_queue_name,
     rpc_exchange, rpc_fanout_routing_key, rpc_queue_name, rpc_routing_key,
 };
-pub use notification::NotificationEnvelope;
+pub use notification_envelope::NotificationEnvelope;
 pub use notification_options::NotificationOptions;
 pub use notification_topology::{
     notification_listener_topology, notification_sender_fallback_topology,

@@ -1,7 +1,7 @@
 //! [`MessageProperties`]: the AMQP basic properties the Pika driver sets and reads.
 //!
 //! Outgoing, each message kind has a constructor that sets exactly what the Python
-//! driver sets (spec §4.5). Incoming validation is in the `incoming` module.
+//! driver sets (spec §4.5). Incoming validation is in the `incoming_checks` module.
 
 use std::collections::BTreeMap;
 use std::time::Duration;

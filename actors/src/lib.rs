@@ -14,7 +14,7 @@
 //! | `publish` | confirmed publishing and the retry loop |
 //! | `rpc` | [`RpcClient`], [`RpcServer`], [`Endpoint`], the reply waiter |
 //! | `notify` | [`Notifier`], [`NotificationListener`], [`NotificationEndpoint`] |
-//! | `amqp`, `incoming`, `outgoing`, `declare` | lapin glue: declarations, properties |
+//! | `amqp`, `delivery`, `outgoing`, `declare` | lapin glue: declarations, properties |
 //! | `settings` | the options each actor needs, resolved from [`Config`] |
 //! | `error` | [`Error`]: what callers are told |
 //! | `runtime` | the tokio runtime lapin's I/O runs on |
@@ -32,10 +32,10 @@ mod amqp;
 mod channel;
 mod connection;
 mod declare;
+mod delivery;
 mod error;
 #[cfg(feature = "fault-injection")]
 mod fault;
-mod incoming;
 mod lifecycle;
 mod notify;
 mod outgoing;
@@ -66,4 +66,11 @@ pub use rpc::{
 };
 pub use settings::PUBLISH_WINDOW;
 pub use transport::{Transport, TransportBuilder};
-pub use warren_core::*;
+pub use warren_core::{
+    AckMode, AuthMechanism, CertReqs, Config, ConfigBuilder, ConfigError, ConnectionFactory,
+    Context, IniError, IniProblem, InvalidRetry, NameError, NotificationOptions, OptionLocation,
+    Origin, Password, PikaOptions, Priority, QueueType, RemoteError, Retry, Section, Serializer,
+    SslOptions, SslOptionsProblem, Target, TlsOptions, TlsVersions, TransportHost, TransportUrl,
+    UnknownAuthMechanism, UnknownConnectionFactory, UnknownOption, UnknownSerializer, UrlError,
+    UrlPart, ValueProblem, WireError, decode, encode, parse_timestamp, rpc_routing_key,
+};

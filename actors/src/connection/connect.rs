@@ -18,7 +18,7 @@ use socket2::{Domain, Protocol, Socket, Type};
 use warren_core::AuthMechanism;
 
 use super::connect_failure::{Attempt, ConnectFailure, dropped_unanswered, is_tls_alert};
-use super::endpoint::{ConnectionSettings, HostEndpoint};
+use super::host_endpoint::{ConnectionSettings, HostEndpoint};
 use super::tls::TlsClient;
 
 /// The lapin URI for `endpoint` with the tuning options of `settings`.

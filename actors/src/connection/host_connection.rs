@@ -24,7 +24,7 @@ use tokio::sync::oneshot;
 
 use super::connect::connect;
 use super::connect_failure::ConnectFailure;
-use super::endpoint::{ConnectionSettings, HostEndpoint};
+use super::host_endpoint::{ConnectionSettings, HostEndpoint};
 use super::rotation::{HostRotation, NextHost};
 use super::state::{ConnectionState, ConnectionStateChanged};
 use crate::Error;

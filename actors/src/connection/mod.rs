@@ -3,18 +3,18 @@
 
 mod connect;
 mod connect_failure;
-mod endpoint;
 mod host_connection;
+mod host_endpoint;
 mod rotation;
 mod state;
 mod tls;
 
 pub use connect_failure::ConnectFailure;
-pub(crate) use endpoint::{ConnectionSettings, HostEndpoint};
 pub(crate) use host_connection::{
     CloseConnection, OpenChannel, SubscribeWeak, Unavailable, WhyUnavailable,
 };
 pub use host_connection::{HostConnection, SubscribeState};
+pub(crate) use host_endpoint::{ConnectionSettings, HostEndpoint};
 pub use state::{ConnectionState, ConnectionStateChanged};
 pub(crate) use tls::TlsClient;
 

@@ -4,7 +4,7 @@
 use regex::Regex;
 use serde_json::Value;
 
-use super::notification::Notification;
+use super::received_notification::Notification;
 use crate::Error;
 
 /// Regular expressions a notification must match, each anchored at the start as

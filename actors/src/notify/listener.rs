@@ -35,13 +35,13 @@ use lapin::message::Delivery;
 use lapin::options::BasicNackOptions;
 use warren_core::{NotificationEnvelope, Topology};
 
-use super::dispatch::{dispatch_batch, dispatch_one, settle};
-use super::endpoint::NotificationEndpoint;
-use super::notification::Notification;
+use super::notification_dispatch::{dispatch_batch, dispatch_one, settle};
+use super::notification_endpoint::NotificationEndpoint;
+use super::received_notification::Notification;
 use crate::Error;
 use crate::channel::Consuming;
 use crate::connection::HostConnection;
-use crate::incoming::{DeliveryId, decode_delivery, loggable, reject_without_requeue};
+use crate::delivery::{DeliveryId, decode_delivery, loggable, reject_without_requeue};
 use crate::lifecycle::{Incoming, Lifecycle};
 use crate::settings::ListenerSettings;
 

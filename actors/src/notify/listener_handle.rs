@@ -6,11 +6,11 @@ use std::time::Duration;
 use actix::{Addr, Supervisor};
 use warren_core::{Target, Topology, notification_exchange, notification_listener_topology};
 
-use super::endpoint::NotificationEndpoint;
 use super::listener::{
     BatchSpec, ListenerCounts, ListenerReady, ListenerStats, NotificationListenerActor,
     StopListener,
 };
+use super::notification_endpoint::NotificationEndpoint;
 use crate::Error;
 use crate::connection::HostConnection;
 use crate::settings::ListenerSettings;

@@ -9,8 +9,8 @@ use futures_util::future::{LocalBoxFuture, join_all};
 use lapin::Acker;
 use lapin::options::{BasicAckOptions, BasicNackOptions};
 
-use super::endpoint::NotificationEndpoint;
-use super::notification::{Notification, NotificationResult};
+use super::notification_endpoint::NotificationEndpoint;
+use super::received_notification::{Notification, NotificationResult};
 
 /// Call a handler, with a panic — while building its future or while running it —
 /// counted as `Requeue`.

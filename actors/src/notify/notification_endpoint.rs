@@ -10,7 +10,7 @@ use futures_util::future::LocalBoxFuture;
 use warren_core::Priority;
 
 use super::filter::NotificationFilter;
-use super::notification::{
+use super::received_notification::{
     Notification, NotificationBatchReceived, NotificationReceived, NotificationResult,
 };
 

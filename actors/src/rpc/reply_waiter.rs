@@ -37,7 +37,7 @@ use warren_core::{RpcReply, rpc_reply_topology};
 use crate::Error;
 use crate::channel::Consuming;
 use crate::connection::HostConnection;
-use crate::incoming::{DeliveryId, decode_delivery, loggable, reject_without_requeue};
+use crate::delivery::{DeliveryId, decode_delivery, loggable, reject_without_requeue};
 use crate::lifecycle::{Incoming, Lifecycle};
 use crate::settings::ReplySettings;
 

@@ -48,7 +48,7 @@ use super::endpoint::Ready;
 use crate::Error;
 use crate::channel::{Consuming, Outgoing};
 use crate::connection::HostConnection;
-use crate::incoming::{
+use crate::delivery::{
     DeliveryId, IncomingProperties, Undecodable, decode_delivery, loggable, reject_without_requeue,
 };
 use crate::lifecycle::{Incoming, Lifecycle};
