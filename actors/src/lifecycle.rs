@@ -57,6 +57,8 @@ impl Lifecycle {
         let settings = ChannelSettings {
             confirms: false,
             reconnect_delay,
+            // A consumer waits for the connection as long as it takes.
+            open_timeout: Duration::MAX,
         };
         let channel = Supervisor::start(move |_| ChannelActor::new(connection, settings));
         Self {

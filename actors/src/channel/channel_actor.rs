@@ -43,6 +43,9 @@ pub(crate) struct ChannelSettings {
     pub(crate) confirms: bool,
     /// The pause before reopening after a failure.
     pub(crate) reconnect_delay: Duration,
+    /// How long an open waits for a connection (`pool_timeout`); meanwhile requests
+    /// queue, and afterwards they are answered with the reason until the next open.
+    pub(crate) open_timeout: Duration,
 }
 
 /// Where the actor is in its channel's life.
@@ -51,8 +54,10 @@ enum Link {
     Opening,
     /// Open and usable.
     Open(lapin::Channel),
-    /// Every broker host refuses the connection until an operator acts.
-    Refused(Error),
+    /// No channel could be opened (every broker host refuses the connection, or none
+    /// came up within `open_timeout`): requests are answered with this until the next
+    /// attempt.
+    Down(Error),
     /// Closed on request: stays so.
     Closed,
 }
@@ -80,13 +85,17 @@ impl ChannelActor {
         self.link = Link::Opening;
         let connection = self.connection.clone();
         let confirms = self.settings.confirms;
+        let open_timeout = self.settings.open_timeout;
         let opening = async move {
             if !delay.is_zero() {
                 tokio::time::sleep(delay).await;
             }
-            let channel = connection
-                .send(OpenChannel)
+            let channel = tokio::time::timeout(open_timeout, connection.send(OpenChannel))
                 .await
+                .map_err(|_| Error::Timeout {
+                    waiting_for: "a connection to open a publisher channel on (pool_timeout)",
+                    after: open_timeout,
+                })?
                 .map_err(|_| Error::Shutdown)??;
             if confirms {
                 channel
@@ -116,11 +125,12 @@ impl ChannelActor {
                 self.link = Link::Closed;
                 ctx.stop();
             }
-            Err(e @ Error::ConnectFailed { .. }) => {
-                // Answer requests with the refusal while trying again in the background.
-                self.link = Link::Refused(e);
+            Err(e @ (Error::ConnectFailed { .. } | Error::Timeout { .. })) => {
+                // Answer the requests that waited, and new ones, with the reason while
+                // trying again in the background.
+                self.link = Link::Down(e);
                 ctx.run_later(self.settings.reconnect_delay, |act, ctx| {
-                    if matches!(act.link, Link::Refused(_)) {
+                    if matches!(act.link, Link::Down(_)) {
                         act.open(Duration::ZERO, ctx);
                     }
                 });
@@ -145,7 +155,7 @@ impl ChannelActor {
     fn unusable(&self) -> Option<Error> {
         match &self.link {
             Link::Open(_) => None,
-            Link::Refused(e) => Some(e.clone()),
+            Link::Down(e) => Some(e.clone()),
             Link::Closed => Some(Error::Shutdown),
             Link::Opening => Some(Error::ConnectionUnavailable {
                 reason: "the channel is reopening".to_owned(),

@@ -72,6 +72,7 @@ impl ChannelPool {
                 let settings = ChannelSettings {
                     confirms: true,
                     reconnect_delay: self.settings.reconnect_delay,
+                    open_timeout: self.settings.timeout,
                 };
                 let channel = Supervisor::start(move |_| ChannelActor::new(connection, settings));
                 self.channels.insert(id, channel);
