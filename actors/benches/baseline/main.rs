@@ -65,10 +65,10 @@ enum Mode {
 #[derive(Debug, Clone, Args)]
 struct Common {
     /// Operations in all.
-    #[arg(long, default_value_t = 3000)]
+    #[arg(long, default_value_t = 3000, value_parser = at_least_one)]
     count: usize,
     /// Operations in flight at once.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = at_least_one)]
     concurrency: usize,
     /// Size of the payload, in bytes.
     #[arg(long, default_value_t = 100)]
@@ -79,6 +79,15 @@ struct Common {
     /// Worker threads of each connection's tokio runtime.
     #[arg(long, default_value_t = 1)]
     worker_threads: usize,
+}
+
+/// A count of 1 or more: with none, no rate can be measured.
+fn at_least_one(text: &str) -> Result<usize, String> {
+    match text.parse() {
+        Ok(0) => Err("must be at least 1".to_owned()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(format!("{e}")),
+    }
 }
 
 impl Common {
