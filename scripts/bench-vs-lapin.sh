@@ -1,0 +1,169 @@
+#!/usr/bin/env bash
+# Measure the `warren` CLI against the raw-lapin baselines of actors/benches/baseline/ on
+# the broker at 127.0.0.1:5672 (guest/guest), in one run, each warren row right next to
+# its baseline so both see the same broker and the same machine load.
+#
+#   scripts/bench-vs-lapin.sh                      # 3 rounds
+#   ROUNDS=5 CALLS=10000 NOTIFIES=20000 scripts/bench-vs-lapin.sh
+#
+# Builds release binaries, starts `warren serve` on a topic of its own, then each round
+# runs `warren bench call` against the baseline `call` at 1, 10 and 100 in flight,
+# `warren bench notify` against `notify-window` at 1 and 100, and the baseline
+# `call-pika` (the Pika wire format on raw lapin) at 1, 10 and 100. The order of each
+# pair flips from one round to the next. Prints a markdown table of the medians over
+# the rounds; the rate ratio is warren's over lapin's. Needs jq; rabbitmqctl (optional)
+# empties and deletes the queue `warren bench notify` fills.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ROUNDS=${ROUNDS:-3}
+CALLS=${CALLS:-3000}
+NOTIFIES=${NOTIFIES:-5000}
+URL=pika://guest:guest@127.0.0.1:5672/
+
+command -v jq >/dev/null || { echo "bench-vs-lapin: needs jq" >&2; exit 1; }
+
+# The executable a cargo build reports for `target` (kind `kind`).
+executable() {
+  jq -r --arg name "$1" --arg kind "$2" \
+    'select(.reason == "compiler-artifact" and .target.name == $name
+            and (.target.kind | contains([$kind])) and .executable != null) | .executable'
+}
+
+echo "bench-vs-lapin: building release binaries" >&2
+warren=$(cargo build --release -p warren --bin warren --message-format=json | executable warren bin)
+baseline=$(cargo bench -p warren --bench baseline --no-run --message-format=json |
+  executable baseline bench)
+[[ -x $warren && -x $baseline ]] || { echo "bench-vs-lapin: build found no binaries" >&2; exit 1; }
+
+topic="bench-vs-lapin-$$"
+notify_topic="bench-vs-lapin-notify-$$"
+work=$(mktemp -d)
+serve_pid=""
+
+cleanup() {
+  if [[ -n $serve_pid ]] && kill -0 "$serve_pid" 2>/dev/null; then
+    kill -INT "$serve_pid" 2>/dev/null || true
+    wait "$serve_pid" 2>/dev/null || true
+  fi
+  # The notification queue has no expiry; the RPC queues of `warren serve` and the
+  # reply queues expire on their own (x-expires) a minute after their users stopped.
+  if command -v rabbitmqctl >/dev/null; then
+    rabbitmqctl -q delete_queue "$notify_topic.info" >/dev/null 2>&1 || true
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+"$warren" serve --transport-url "$URL" --topic "$topic" --server s1 2>"$work/serve.log" &
+serve_pid=$!
+for _ in $(seq 1 100); do
+  grep -q "serving topic" "$work/serve.log" && break
+  if ! kill -0 "$serve_pid" 2>/dev/null; then
+    echo "bench-vs-lapin: warren serve exited:" >&2
+    cat "$work/serve.log" >&2
+    exit 1
+  fi
+  sleep 0.1
+done
+grep -q "serving topic" "$work/serve.log" ||
+  { echo "bench-vs-lapin: warren serve did not start within 10 s" >&2; exit 1; }
+
+failures=0
+# Run one measurement, append its rate to $work/<row>.<side>. Arguments: row, side,
+# command. A run with errors or without a summary line is reported and counted.
+measure() {
+  local row=$1 side=$2 out rate errors
+  shift 2
+  out=$("$@" 2>"$work/stderr.log") || true
+  rate=$(jq -r '.per_second // empty' <<<"$out" 2>/dev/null || true)
+  errors=$(jq -r '.errors // empty' <<<"$out" 2>/dev/null || true)
+  if [[ -z $rate || $errors != 0 ]]; then
+    echo "bench-vs-lapin: $side $row failed: ${out:-no summary}" >&2
+    tail -n 5 "$work/stderr.log" >&2
+    failures=$((failures + 1))
+    rate=nan
+  fi
+  echo "$rate" >>"$work/$row.$side"
+  printf '  %-6s %-12s %8.0f/s\n' "$side" "$row" "$rate" >&2
+}
+
+warren_call() {
+  "$warren" bench call --transport-url "$URL" --topic "$topic" --count "$CALLS" --concurrency "$1"
+}
+lapin_call() { "$baseline" call --count "$CALLS" --concurrency "$1"; }
+pika_call() { "$baseline" call-pika --count "$CALLS" --concurrency "$1"; }
+warren_notify() {
+  "$warren" bench notify --transport-url "$URL" --topic "$notify_topic" --count "$NOTIFIES" \
+    --concurrency "$1"
+}
+lapin_notify() { "$baseline" notify-window --count "$NOTIFIES" --concurrency "$1"; }
+
+# Run the warren and the lapin side of a row, warren first in odd rounds. Arguments:
+# round, row, kind (call or notify), concurrency.
+pair() {
+  local round=$1 row=$2 kind=$3 c=$4
+  if ((round % 2)); then
+    measure "$row" warren "warren_$kind" "$c"
+    measure "$row" lapin "lapin_$kind" "$c"
+  else
+    measure "$row" lapin "lapin_$kind" "$c"
+    measure "$row" warren "warren_$kind" "$c"
+  fi
+}
+
+# Empty the notification queue, so every notify run starts from an empty queue as the
+# baseline's does.
+purge_notifications() {
+  if command -v rabbitmqctl >/dev/null; then
+    rabbitmqctl -q purge_queue "$notify_topic.info" >/dev/null 2>&1 || true
+  fi
+}
+
+echo "bench-vs-lapin: load average $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs" >&2
+for round in $(seq 1 "$ROUNDS"); do
+  echo "bench-vs-lapin: round $round of $ROUNDS" >&2
+  for c in 1 10 100; do
+    pair "$round" "call c=$c" call "$c"
+  done
+  for c in 1 100; do
+    pair "$round" "notify c=$c" notify "$c"
+    purge_notifications
+  done
+  for c in 1 10 100; do
+    measure "call c=$c" pika pika_call "$c"
+  done
+done
+echo "bench-vs-lapin: load average $(cut -d' ' -f1-3 /proc/loadavg) at the end" >&2
+
+# The median of the numbers in file $1 ("nan" when a run failed counts as missing).
+median() {
+  grep -v nan "$1" | sort -g | awk '{ v[NR] = $1 }
+    END { if (NR == 0) print "nan"; else if (NR % 2) print v[(NR + 1) / 2];
+          else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+echo
+echo "warren vs raw lapin, median of $ROUNDS rounds: $CALLS calls, $NOTIFIES notifications" \
+  "per run, 100-byte payload, broker 127.0.0.1:5672"
+echo
+echo "| row | warren/s | lapin/s | ratio |"
+echo "|---|---:|---:|---:|"
+for row in "call c=1" "call c=10" "call c=100" "notify c=1" "notify c=100"; do
+  w=$(median "$work/$row.warren")
+  l=$(median "$work/$row.lapin")
+  awk -v r="$row" -v w="$w" -v l="$l" \
+    'BEGIN { printf "| %s | %.0f | %.0f | %.2f |\n", r, w, l, (l > 0 ? w / l : 0) }'
+done
+echo
+pika=""
+for c in 1 10 100; do
+  pika+=$(awk -v c="$c" -v p="$(median "$work/call c=$c.pika")" \
+    'BEGIN { printf "%sc=%s %.0f/s", (c == 1 ? "" : ", "), c, p }')
+done
+echo "call-pika (raw lapin, Pika wire format, no confirms), median: $pika"
+if ((failures)); then
+  echo
+  echo "$failures run(s) failed or had errors; they are left out of the medians."
+  exit 1
+fi
