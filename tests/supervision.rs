@@ -311,3 +311,29 @@ async fn calls_work_after_the_first_callers_arbiter_stops() {
     scene.caller.close().await;
     scene.service.close().await;
 }
+
+/// `Transport::close` stops the tree: what is sent afterwards fails at once with
+/// `Error::Shutdown`, instead of being retried until its deadline.
+#[actix_rt::test]
+async fn after_close_calls_casts_and_notifications_fail_at_once() {
+    let scene = scene("sup-closed").await;
+    scene.caller.close().await;
+    let started = Instant::now();
+    let call: Result<serde_json::Value, warren::Error> = scene
+        .client
+        .call(&Context::new(), "echo", &json!({ "after": "close" }))
+        .await;
+    assert!(matches!(call, Err(warren::Error::Shutdown)), "{call:?}");
+    let cast = scene.client.cast(&Context::new(), "echo", &json!({})).await;
+    assert!(matches!(cast, Err(warren::Error::Shutdown)), "{cast:?}");
+    let note = scene.notifier.info(&Context::new(), "sup", &json!(1)).await;
+    assert!(matches!(note, Err(warren::Error::Shutdown)), "{note:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "failed at once, not at a deadline: {:?}",
+        started.elapsed()
+    );
+    scene.server.stop().await;
+    scene.listener.stop().await;
+    scene.service.close().await;
+}

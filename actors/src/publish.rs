@@ -111,8 +111,10 @@ impl Send<'_> {
             let failure = match outcome {
                 Ok(Ok(())) => return Ok(()),
                 Ok(Err(failure)) => failure,
-                // The pool restarted with this publish on a channel.
-                Err(_) => PublishFailure::InDoubt(Error::Shutdown),
+                // The pool restarted with this publish on a channel: send it again.
+                Err(_) if self.pool.connected() => PublishFailure::InDoubt(Error::Shutdown),
+                // The transport is closed: nothing will send it.
+                Err(_) => return Err(Error::Shutdown),
             };
             let retryable = match &failure {
                 PublishFailure::Unroutable => {
