@@ -83,7 +83,9 @@ pub fn rpc_server_topology(
 
 /// The reply queue of an RPC client (spec §4.3.2): `queue_name` (see
 /// [`reply_queue_name`](crate::reply_queue_name)), non-durable with `x-expires`, bound
-/// with its own name on the non-durable `rpc_reply_exchange`, consumed with manual acks.
+/// with its own name on the non-durable `rpc_reply_exchange`, consumed without acks
+/// (the Python driver acks each reply as it arrives; a reply is only of use to the
+/// process that consumes it, so acking it buys nothing, and peers cannot tell).
 /// Always a classic queue, even with `quorum_queues`: it belongs to one process and
 /// lives no longer than it, so replicating it would only slow every call down.
 ///
@@ -101,7 +103,7 @@ pub fn rpc_reply_topology(
             check_name(queue_name.to_owned())?,
             false,
             QueueArguments::expiring(rpc_queue_expiration),
-            Some(AckMode::WithAck),
+            Some(AckMode::NoAck),
         ),
     ))
 }
@@ -279,7 +281,7 @@ mod tests {
         assert_eq!(queue.name, q);
         assert!(!queue.durable && !queue.auto_delete && !queue.exclusive);
         assert_eq!(queue.arguments.x_expires_ms, Some(60_000));
-        assert_eq!(queue.consume, Some(AckMode::WithAck));
+        assert_eq!(queue.consume, Some(AckMode::NoAck));
         assert_eq!(topo.binding_rows(), vec![("openstack_rpc_reply", q, q)]);
     }
 

@@ -334,3 +334,32 @@ async fn a_panicking_endpoint_answers_with_a_remote_error_and_the_server_goes_on
     assert_eq!(v, 1);
     s.stop().await;
 }
+
+/// `RpcServer::start_in` with the transport's own arbiter: the server serves calls from
+/// there, and its `stop` still drains.
+#[actix_rt::test]
+async fn a_server_started_in_the_transports_arbiter_serves_calls() {
+    let service = transport(&unique("start-in-service"));
+    let caller = transport(&unique("start-in-caller"));
+    let topic = unique("start-in");
+    let (seen_tx, mut seen) = unbounded_channel();
+    let server = RpcServer::start_in(
+        &service,
+        &service.arbiter(),
+        Target::new(&topic).with_server("s1"),
+        vec![recording_endpoint("s1", seen_tx)],
+    )
+    .expect("start the server in the transport's arbiter");
+    server.ready().await.expect("the server consumes");
+    let client = caller.rpc_client(Target::new(&topic));
+    let echoed: serde_json::Value = client
+        .call(&Context::new(), "echo", &Echo { value: json!(7) })
+        .await
+        .expect("the call is served");
+    assert_eq!(echoed, json!(7));
+    let ran = receive(&mut seen, 1, Duration::from_secs(10), "echo ran").await;
+    assert_eq!(ran[0].0, "s1");
+    server.stop().await;
+    caller.close().await;
+    service.close().await;
+}

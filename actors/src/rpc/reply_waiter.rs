@@ -3,14 +3,17 @@
 //! One reply queue per transport, named `reply.<project>.<prog>.<uuid>`, bound to
 //! `rpc_reply_exchange` with its own name as the key and `x-expires` =
 //! `rpc_queue_expiration`. Callers register a correlation id before publishing
-//! ([`ExpectReply`]), and the actor completes their slot when the reply arrives. A
-//! reply nobody waits for (late, after a timeout) is acked, dropped and counted as
+//! ([`ExpectReply`]), and the actor completes their slot when the reply arrives. The
+//! queue is consumed without acks (invisible to peers; the Python driver acks each
+//! reply on arrival, which costs the broker and the client a frame per call for
+//! nothing). A reply nobody waits for (late, after a timeout) is dropped and counted as
 //! `unmatched`.
 //!
 //! Hostile input: a reply without a correlation id, with bad properties, with a body
 //! over `max_message_body_size`, or whose body is not a reply (undecodable, not a map,
-//! neither `s` nor `e`, a malformed `e`) is rejected without requeue, logged once
-//! (WARN, with its message and correlation ids) and counted as `rejected`. When a call
+//! neither `s` nor `e`, a malformed `e`) is dropped (the broker has already forgotten
+//! it), logged once (WARN, with its message and correlation ids) and counted as
+//! `rejected`. When a call
 //! waits for that correlation id, it fails at once with the error ([`Error::Wire`], or
 //! the property error) instead of waiting for its timeout.
 //!
@@ -30,14 +33,13 @@ use std::sync::Arc;
 use actix::prelude::*;
 use futures_util::FutureExt;
 use lapin::message::Delivery;
-use lapin::options::BasicAckOptions;
 use tokio::sync::oneshot;
 use warren_core::{RpcReply, rpc_reply_topology};
 
 use crate::Error;
 use crate::channel::Consuming;
 use crate::connection::HostConnection;
-use crate::delivery::{DeliveryId, decode_delivery, loggable, reject_without_requeue};
+use crate::delivery::{DeliveryId, decode_delivery, loggable};
 use crate::lifecycle::{Incoming, Lifecycle};
 use crate::settings::ReplySettings;
 
@@ -159,10 +161,6 @@ impl ReplyWaiter {
         match decoded {
             Ok(reply) => {
                 // Ack, as the Pika driver does: a reply is only useful to its waiter.
-                let acker = delivery.acker.clone();
-                actix::spawn(async move {
-                    let _ = acker.ack(BasicAckOptions::default()).await;
-                });
                 match waiter {
                     Some(waiter) => {
                         let _ = waiter.send(Ok(reply));
@@ -196,7 +194,7 @@ impl ReplyWaiter {
             rejected = self.counts.rejected,
             "rejecting a malformed RPC reply"
         );
-        reject_without_requeue(delivery);
+        // Consumed without acks: the broker has already forgotten it.
     }
 }
 

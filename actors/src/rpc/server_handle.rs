@@ -36,14 +36,15 @@ pub struct RpcServer {
     actor: Addr<RpcServerActor>,
 }
 
-/// Start an [`RpcServerActor`] for `target` in the current arbiter
-/// ([`RpcServer::start`] on a transport).
+/// Start an [`RpcServerActor`] for `target` in `site`, or the current arbiter
+/// ([`RpcServer::start`], [`RpcServer::start_in`]).
 pub(crate) fn launch_server(
     settings: ServerSettings,
     connection: Addr<HostConnection>,
     pool: Addr<ChannelPool>,
     target: Target,
     endpoints: Vec<Endpoint>,
+    site: Option<&actix::ArbiterHandle>,
 ) -> Result<RpcServer, Error> {
     let invalid = |reason: &str| Error::InvalidTarget {
         reason: reason.to_owned(),
@@ -76,9 +77,13 @@ pub(crate) fn launch_server(
         topic,
         server,
     };
-    let actor = Supervisor::start(move |_| {
+    let build = move |_: &mut actix::Context<RpcServerActor>| {
         RpcServerActor::new(settings, connection, pool, names, dispatcher)
-    });
+    };
+    let actor = match site {
+        Some(site) => Supervisor::start_in_arbiter(site, build),
+        None => Supervisor::start(build),
+    };
     Ok(RpcServer { actor })
 }
 

@@ -212,6 +212,12 @@ impl Transport {
         Self::new(config)
     }
 
+    /// The arbiter the transport's actors run in, for services that start non-blocking
+    /// servers there ([`crate::RpcServer::start_in`]).
+    pub fn arbiter(&self) -> ArbiterHandle {
+        self.tree.arbiter.handle()
+    }
+
     /// The effective configuration.
     pub fn config(&self) -> &Config {
         &self.tree.config

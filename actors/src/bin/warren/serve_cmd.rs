@@ -101,7 +101,13 @@ pub fn run(args: &ServeArgs) -> ExitCode {
         };
         let mut target = Target::new(&args.topic).with_server(&args.server);
         target.exchange = args.exchange.clone();
-        let server = match RpcServer::start(&transport, target, vec![demo_endpoint()]) {
+        // The demo methods never block: serve on the transport's own arbiter.
+        let server = match RpcServer::start_in(
+            &transport,
+            &transport.arbiter(),
+            target,
+            vec![demo_endpoint()],
+        ) {
             Ok(s) => s,
             Err(e) => {
                 eprintln!("warren serve: {e}");
