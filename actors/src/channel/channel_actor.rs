@@ -151,13 +151,13 @@ impl ChannelActor {
         }
     }
 
-    /// Why a request cannot use the channel now, if it cannot.
-    fn unusable(&self) -> Option<Error> {
+    /// The open channel, or why a request cannot use it now.
+    fn usable(&self) -> Result<lapin::Channel, Error> {
         match &self.link {
-            Link::Open(_) => None,
-            Link::Down(e) => Some(e.clone()),
-            Link::Closed => Some(Error::Shutdown),
-            Link::Opening => Some(Error::ConnectionUnavailable {
+            Link::Open(channel) => Ok(channel.clone()),
+            Link::Down(e) => Err(e.clone()),
+            Link::Closed => Err(Error::Shutdown),
+            Link::Opening => Err(Error::ConnectionUnavailable {
                 reason: "the channel is reopening".to_owned(),
             }),
         }
@@ -236,12 +236,9 @@ impl Handler<Publish> for ChannelActor {
     type Result = ResponseFuture<Result<(), PublishFailure>>;
 
     fn handle(&mut self, msg: Publish, ctx: &mut Context<Self>) -> Self::Result {
-        let channel = match &self.link {
-            Link::Open(channel) => channel.clone(),
-            _ => {
-                let e = self.unusable().unwrap_or(Error::Shutdown);
-                return Box::pin(async move { Err(PublishFailure::NotSent(e)) });
-            }
+        let channel = match self.usable() {
+            Ok(channel) => channel,
+            Err(e) => return Box::pin(async move { Err(PublishFailure::NotSent(e)) }),
         };
         let me = ctx.address();
         // Not tied to the actor's context: an outstanding confirm resolves (with an
@@ -278,12 +275,9 @@ impl Handler<Subscribe> for ChannelActor {
     type Result = ResponseFuture<Result<Vec<Consuming>, Error>>;
 
     fn handle(&mut self, msg: Subscribe, ctx: &mut Context<Self>) -> Self::Result {
-        let channel = match &self.link {
-            Link::Open(channel) => channel.clone(),
-            _ => {
-                let e = self.unusable().unwrap_or(Error::Shutdown);
-                return Box::pin(async move { Err(e) });
-            }
+        let channel = match self.usable() {
+            Ok(channel) => channel,
+            Err(e) => return Box::pin(async move { Err(e) }),
         };
         let me = ctx.address();
         Box::pin(async move {

@@ -21,15 +21,7 @@ impl RpcServer {
         target: Target,
         endpoints: Vec<Endpoint>,
     ) -> Result<Self, Error> {
-        let tree = &transport.tree;
-        rpc::launch_server(
-            tree.server.clone(),
-            tree.connection.clone(),
-            tree.pool.clone(),
-            target,
-            endpoints,
-            None,
-        )
+        serve(transport, None, target, endpoints)
     }
 
     /// Start serving `target` with `endpoints` as [`RpcServer::start`] does, with the
@@ -68,16 +60,26 @@ impl RpcServer {
         target: Target,
         endpoints: Vec<Endpoint>,
     ) -> Result<Self, Error> {
-        let tree = &transport.tree;
-        rpc::launch_server(
-            tree.server.clone(),
-            tree.connection.clone(),
-            tree.pool.clone(),
-            target,
-            endpoints,
-            Some(site),
-        )
+        serve(transport, Some(site), target, endpoints)
     }
+}
+
+/// An RPC server on `transport`'s settings and actors, in `site` or the current arbiter.
+fn serve(
+    transport: &Transport,
+    site: Option<&ArbiterHandle>,
+    target: Target,
+    endpoints: Vec<Endpoint>,
+) -> Result<RpcServer, Error> {
+    let tree = &transport.tree;
+    rpc::launch_server(
+        tree.server.clone(),
+        tree.connection.clone(),
+        tree.pool.clone(),
+        target,
+        endpoints,
+        site,
+    )
 }
 
 impl NotificationListener {
