@@ -121,3 +121,63 @@ async fn a_fanout_cast_with_no_server_is_dropped_without_error() {
         .await
         .unwrap();
 }
+
+/// Many casts in flight on one pooled channel, routed and unroutable interleaved: each
+/// gets its own outcome, although lapin hands a `basic.return` to whichever publish
+/// the next `basic.ack` completes.
+#[actix_rt::test]
+async fn interleaved_routed_and_unroutable_casts_on_one_channel_each_get_their_own_outcome() {
+    const CASTS: usize = 400;
+    let t = common::transport_with(&unique("cast-returns"), |b| {
+        b.pool_max_size(std::num::NonZeroUsize::MIN).set(
+            warren::Section::Pika,
+            "pool_max_overflow",
+            "0",
+        )
+    });
+    let routed = unique("routed");
+    let (tx, mut rx) = unbounded_channel();
+    let server = recording_server(&t, &routed, "s1", tx).await;
+    let unrouted = unique("unrouted");
+    let client = t
+        .rpc_client(Target::new(&routed))
+        .with_retry(warren::Retry::NoRetrier);
+    let casts: Vec<_> = (0..CASTS)
+        .map(|i| {
+            let client = if i % 2 == 0 {
+                client.clone()
+            } else {
+                client.with_topic(&unrouted)
+            };
+            actix_rt::spawn(async move {
+                (
+                    i,
+                    client
+                        .cast(&Context::new(), "echo", &Echo { value: json!(i) })
+                        .await,
+                )
+            })
+        })
+        .collect();
+    let mut wrong = Vec::new();
+    for cast in casts {
+        let (i, outcome) = cast.await.expect("the cast ran");
+        let right = match (i % 2, &outcome) {
+            (0, Ok(())) => true,
+            (1, Err(Error::Undeliverable { .. })) => true,
+            _ => false,
+        };
+        if !right {
+            wrong.push((i, format!("{outcome:?}")));
+        }
+    }
+    assert!(wrong.is_empty(), "casts with another's outcome: {wrong:?}");
+    let served = receive(&mut rx, CASTS / 2, WAIT, "routed casts").await;
+    assert!(
+        served
+            .iter()
+            .all(|(_, _, v)| v.as_u64().is_some_and(|i| i % 2 == 0))
+    );
+    server.stop().await;
+    t.close().await;
+}

@@ -30,6 +30,7 @@ use lapin::{BasicProperties, Consumer};
 use warren_core::{AckMode, Topology};
 
 use super::confirmed_publish::{Outgoing, PublishFailure, publish_confirmed};
+use super::return_ledger::ReturnLedger;
 use crate::Error;
 use crate::amqp;
 use crate::connection::{
@@ -67,6 +68,8 @@ pub struct ChannelActor {
     connection: Addr<HostConnection>,
     settings: ChannelSettings,
     link: Link,
+    /// Returns of the open channel not yet claimed by their publish.
+    returns: ReturnLedger,
     restarts: u64,
 }
 
@@ -76,6 +79,7 @@ impl ChannelActor {
             connection,
             settings,
             link: Link::Opening,
+            returns: ReturnLedger::default(),
             restarts: 0,
         }
     }
@@ -120,7 +124,10 @@ impl ChannelActor {
             return;
         }
         match opened {
-            Ok(channel) => self.link = Link::Open(channel),
+            Ok(channel) => {
+                self.link = Link::Open(channel);
+                self.returns = ReturnLedger::default();
+            }
             Err(Error::Shutdown) => {
                 self.link = Link::Closed;
                 ctx.stop();
@@ -241,10 +248,11 @@ impl Handler<Publish> for ChannelActor {
             Err(e) => return Box::pin(async move { Err(PublishFailure::NotSent(e)) }),
         };
         let me = ctx.address();
+        let returns = self.returns.clone();
         // Not tied to the actor's context: an outstanding confirm resolves (with an
         // error, if the channel dies) even while the actor restarts.
         Box::pin(async move {
-            let result = publish_confirmed(&channel, &msg.message, msg.properties).await;
+            let result = publish_confirmed(&channel, &msg.message, msg.properties, &returns).await;
             if let Err(failure) = &result
                 && !failure.channel_survives()
             {

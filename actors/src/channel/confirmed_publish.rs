@@ -8,6 +8,7 @@ use lapin::BasicProperties;
 use lapin::options::BasicPublishOptions;
 use lapin::protocol::{AMQPErrorKind, AMQPSoftError};
 
+use super::return_ledger::{ReturnLedger, Returned};
 use crate::Error;
 
 /// A message ready to publish.
@@ -68,11 +69,13 @@ impl PublishFailure {
 }
 
 /// Publish `msg` with `properties` (this attempt's, in place of `msg.properties`) on
-/// `channel` and wait for the broker's confirm (none on a channel without confirms).
+/// `channel` and wait for the broker's confirm (none on a channel without confirms);
+/// `returns` tells which publish a `basic.return` belongs to.
 pub(crate) async fn publish_confirmed(
     channel: &lapin::Channel,
     msg: &Outgoing,
     properties: BasicProperties,
+    returns: &ReturnLedger,
 ) -> Result<(), PublishFailure> {
     let options = BasicPublishOptions {
         mandatory: msg.mandatory,
@@ -88,12 +91,23 @@ pub(crate) async fn publish_confirmed(
         )
         .await
         .map_err(|e| PublishFailure::NotSent(Error::from_lapin("basic.publish", &e)))?;
-    match confirm.await {
-        // An unroutable mandatory message comes back *and* is acked: check the return.
-        Ok(lapin::Confirmation::Ack(Some(_returned))) => Err(PublishFailure::Unroutable),
-        Ok(lapin::Confirmation::Ack(None)) | Ok(lapin::Confirmation::NotRequested) => Ok(()),
-        Ok(lapin::Confirmation::Nack(_)) => Err(PublishFailure::Nacked),
-        Err(e) => Err(classify(&e)),
+    let (acked, carried) = match confirm.await {
+        Ok(lapin::Confirmation::Ack(carried)) => (true, carried),
+        Ok(lapin::Confirmation::Nack(carried)) => (false, carried),
+        Ok(lapin::Confirmation::NotRequested) => return Ok(()),
+        Err(e) => return Err(classify(&e)),
+    };
+    let carried = carried.map(|m| Returned {
+        exchange: m.delivery.exchange.to_string(),
+        routing_key: m.delivery.routing_key.to_string(),
+        body: m.delivery.data,
+    });
+    // An unroutable mandatory message comes back *and* is acked: check the returns.
+    let returned = returns.settle(&msg.exchange, &msg.routing_key, &msg.body, carried);
+    match (acked, returned) {
+        (true, false) => Ok(()),
+        (true, true) => Err(PublishFailure::Unroutable),
+        (false, _) => Err(PublishFailure::Nacked),
     }
 }
 

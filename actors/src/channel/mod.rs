@@ -2,6 +2,7 @@
 
 mod channel_actor;
 mod confirmed_publish;
+mod return_ledger;
 
 pub use channel_actor::ChannelActor;
 pub(crate) use channel_actor::{
