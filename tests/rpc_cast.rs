@@ -162,11 +162,10 @@ async fn interleaved_routed_and_unroutable_casts_on_one_channel_each_get_their_o
     let mut wrong = Vec::new();
     for cast in casts {
         let (i, outcome) = cast.await.expect("the cast ran");
-        let right = match (i % 2, &outcome) {
-            (0, Ok(())) => true,
-            (1, Err(Error::Undeliverable { .. })) => true,
-            _ => false,
-        };
+        let right = matches!(
+            (i % 2, &outcome),
+            (0, Ok(())) | (1, Err(Error::Undeliverable { .. }))
+        );
         if !right {
             wrong.push((i, format!("{outcome:?}")));
         }
