@@ -30,7 +30,10 @@ pub(crate) type Incoming = (bool, lapin::Result<Delivery>);
 
 enum Phase {
     SettingUp,
-    Consuming { tags: Vec<String> },
+    Consuming {
+        tags: Vec<String>,
+        channel: lapin::Channel,
+    },
     Stopping,
     Stopped,
 }
@@ -79,6 +82,16 @@ impl Lifecycle {
         matches!(self.phase, Phase::Consuming { .. })
     }
 
+    /// The channel the consumers consume on while consuming: deliveries are acked
+    /// there directly (a delivery's own acker takes a detour through lapin's internal
+    /// task, a thread hop more per ack).
+    pub(crate) fn consumer_channel(&self) -> Option<&lapin::Channel> {
+        match &self.phase {
+            Phase::Consuming { channel, .. } => Some(channel),
+            _ => None,
+        }
+    }
+
     /// Stopping or stopped: new deliveries are handed back, not handled.
     pub(crate) fn is_stopping(&self) -> bool {
         matches!(self.phase, Phase::Stopping | Phase::Stopped)
@@ -110,10 +123,16 @@ impl Lifecycle {
             self.channel.do_send(CancelConsumers(tags));
             return false;
         }
-        for Consuming { no_ack, consumer } in consumers {
+        let Some(channel) = consumers.first().map(|c| c.channel.clone()) else {
+            return false;
+        };
+        for Consuming {
+            no_ack, consumer, ..
+        } in consumers
+        {
             ctx.add_stream(consumer.map(move |d| (no_ack, d)));
         }
-        self.phase = Phase::Consuming { tags };
+        self.phase = Phase::Consuming { tags, channel };
         for w in self.ready_waiters.drain(..) {
             let _ = w.send(Ok(()));
         }
@@ -188,7 +207,7 @@ impl Lifecycle {
     /// in flight, answer pending `ready()` with `Shutdown`.
     pub(crate) fn begin_stop(&mut self) {
         self.phase = match std::mem::replace(&mut self.phase, Phase::Stopped) {
-            Phase::Consuming { tags } => {
+            Phase::Consuming { tags, .. } => {
                 self.channel.do_send(CancelConsumers(tags));
                 Phase::Stopping
             }

@@ -269,10 +269,12 @@ pub(crate) struct Subscribe {
     pub(crate) topology: Arc<Topology>,
 }
 
-/// One started consumer, and whether it consumes without acks.
+/// One started consumer, whether it consumes without acks, and the channel it
+/// consumes on (deliveries are acked there).
 pub(crate) struct Consuming {
     pub(crate) no_ack: bool,
     pub(crate) consumer: Consumer,
+    pub(crate) channel: lapin::Channel,
 }
 
 impl Message for Subscribe {
@@ -296,7 +298,11 @@ impl Handler<Subscribe> for ChannelActor {
                 for (queue, ack) in msg.topology.consumers() {
                     let no_ack = matches!(ack, AckMode::NoAck);
                     let consumer = amqp::consume(&channel, queue, no_ack).await?;
-                    consumers.push(Consuming { no_ack, consumer });
+                    consumers.push(Consuming {
+                        no_ack,
+                        consumer,
+                        channel: channel.clone(),
+                    });
                 }
                 Ok(consumers)
             }

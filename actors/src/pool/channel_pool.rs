@@ -6,12 +6,21 @@
 //! when every window is full, the publish waits here, at most `pool_timeout`. A
 //! publish costs one message to the pool and one to a channel.
 //!
+//! A forwarded publish waits for its channel's answer in a task of its own on the
+//! pool's arbiter and settles in the pool's books from there, rather than as a future
+//! of the actor's context: actix polls every future of a context each time the
+//! context wakes, so with hundreds of publishes in flight each publish would cost a
+//! poll of all the others.
+//!
 //! Channel actors recover from channel and connection failures on their own, so the
 //! pool keeps no connection state. Restart behaviour: a restarted pool closes its
 //! channel actors and opens new ones on demand; publishes waiting in it fail as
 //! [`PublishFailure::NotSent`], and those on a channel finish there.
 
+use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
+use std::future::Future;
+use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
@@ -40,8 +49,10 @@ struct Waiting {
     reply: oneshot::Sender<Outcome>,
 }
 
-/// The pool manager actor; see the module docs.
-pub struct ChannelPool {
+/// The pool's books: which channels exist, how full their windows are, and the
+/// publishes waiting for room. Shared by the actor and the publishes it forwarded,
+/// which all run on the pool's arbiter; no borrow is held across an `await`.
+struct Books {
     connection: Addr<HostConnection>,
     settings: PoolSettings,
     book: PoolBook,
@@ -49,15 +60,17 @@ pub struct ChannelPool {
     waiting: VecDeque<Waiting>,
 }
 
-impl ChannelPool {
-    pub(crate) fn new(connection: Addr<HostConnection>, settings: PoolSettings) -> Self {
-        Self {
+type SharedBooks = Rc<RefCell<Books>>;
+
+impl Books {
+    fn new(connection: Addr<HostConnection>, settings: PoolSettings) -> SharedBooks {
+        Rc::new(RefCell::new(Self {
             connection,
             settings,
             book: PoolBook::new(settings.limits),
             channels: HashMap::new(),
             waiting: VecDeque::new(),
-        }
+        }))
     }
 
     /// The channel for the next publish, opening one if the book says so.
@@ -92,47 +105,13 @@ impl ChannelPool {
         }
     }
 
-    /// Send `publish` on channel `id`; the book learns when it is settled.
-    fn forward(
-        &mut self,
-        id: ChannelId,
-        channel: &Addr<ChannelActor>,
-        publish: Publish,
-    ) -> impl ActorFuture<Self, Output = Outcome> + 'static {
-        let alone = publish.alone;
-        channel
-            .send(publish)
-            .into_actor(self)
-            .map(move |sent, act, ctx| {
-                let mut retire = Vec::new();
-                act.book.settled(id, alone, Instant::now(), &mut retire);
-                act.retire(retire);
-                act.serve_waiting(ctx);
-                // The channel's arbiter went away with the confirm outstanding.
-                sent.unwrap_or(Err(PublishFailure::InDoubt(Error::Shutdown)))
-            })
-    }
-
-    /// Hand waiting publishes to channels with room, oldest first.
-    fn serve_waiting(&mut self, ctx: &mut Context<Self>) {
-        while let Some(first) = self.waiting.front() {
-            if first.reply.is_closed() {
-                self.waiting.pop_front();
-                continue;
-            }
-            let alone = first.publish.alone;
-            let Some((id, channel)) = self.route(alone) else {
-                return;
-            };
-            let Some(waiting) = self.waiting.pop_front() else {
-                return;
-            };
-            let sent = self.forward(id, &channel, waiting.publish);
-            let reply = waiting.reply;
-            ctx.spawn(sent.map(move |outcome, _, _| {
-                let _ = reply.send(outcome);
-            }));
-        }
+    /// Close every channel and fail the waiting publishes as never sent (by dropping
+    /// their senders).
+    fn clear(&mut self) {
+        let ids = self.book.clear();
+        self.retire(ids);
+        self.channels.clear();
+        self.waiting.clear();
     }
 
     /// Fail the publishes that have waited `pool_timeout`.
@@ -155,41 +134,111 @@ impl ChannelPool {
     }
 }
 
+/// Send `publish` on channel `id`; the books learn when it is settled, and hand the
+/// room it leaves to the publishes waiting.
+fn forward(
+    books: SharedBooks,
+    id: ChannelId,
+    channel: Addr<ChannelActor>,
+    publish: Publish,
+) -> impl Future<Output = Outcome> + 'static {
+    let alone = publish.alone;
+    async move {
+        let sent = channel.send(publish).await;
+        {
+            let mut books = books.borrow_mut();
+            let mut retire = Vec::new();
+            books.book.settled(id, alone, Instant::now(), &mut retire);
+            books.retire(retire);
+        }
+        serve_waiting(&books);
+        // The channel's arbiter went away with the confirm outstanding.
+        sent.unwrap_or(Err(PublishFailure::InDoubt(Error::Shutdown)))
+    }
+}
+
+/// Hand waiting publishes to channels with room, oldest first.
+fn serve_waiting(books: &SharedBooks) {
+    loop {
+        let (id, channel, waiting) = {
+            let mut shared = books.borrow_mut();
+            let Some(first) = shared.waiting.front() else {
+                return;
+            };
+            if first.reply.is_closed() {
+                shared.waiting.pop_front();
+                continue;
+            }
+            let alone = first.publish.alone;
+            let Some((id, channel)) = shared.route(alone) else {
+                return;
+            };
+            let Some(waiting) = shared.waiting.pop_front() else {
+                return;
+            };
+            (id, channel, waiting)
+        };
+        let sent = forward(books.clone(), id, channel, waiting.publish);
+        let reply = waiting.reply;
+        actix::spawn(async move {
+            let _ = reply.send(sent.await);
+        });
+    }
+}
+
+/// The pool manager actor; see the module docs.
+pub struct ChannelPool {
+    books: SharedBooks,
+}
+
+impl ChannelPool {
+    pub(crate) fn new(connection: Addr<HostConnection>, settings: PoolSettings) -> Self {
+        Self {
+            books: Books::new(connection, settings),
+        }
+    }
+}
+
 impl Actor for ChannelPool {
     type Context = Context<Self>;
 }
 
 impl Supervised for ChannelPool {
     fn restarting(&mut self, _ctx: &mut Context<Self>) {
-        let ids = self.book.clear();
-        self.retire(ids);
-        self.channels.clear();
-        // Dropping the senders fails the waiting publishes as never sent.
-        self.waiting.clear();
+        // Publishes still on a channel settle into the old books, which nobody reads.
+        let (connection, settings) = {
+            let mut old = self.books.borrow_mut();
+            old.clear();
+            (old.connection.clone(), old.settings)
+        };
+        self.books = Books::new(connection, settings);
     }
 }
 
 impl Handler<Publish> for ChannelPool {
-    type Result = ResponseActFuture<Self, Outcome>;
+    type Result = ResponseFuture<Outcome>;
 
     fn handle(&mut self, publish: Publish, ctx: &mut Context<Self>) -> Self::Result {
-        if self.waiting.is_empty()
-            && let Some((id, channel)) = self.route(publish.alone)
+        let mut books = self.books.borrow_mut();
+        if books.waiting.is_empty()
+            && let Some((id, channel)) = books.route(publish.alone)
         {
-            return Box::pin(self.forward(id, &channel, publish));
+            drop(books);
+            return Box::pin(forward(self.books.clone(), id, channel, publish));
         }
         let (reply, outcome) = oneshot::channel();
-        self.waiting.push_back(Waiting {
+        books.waiting.push_back(Waiting {
             publish,
             since: Instant::now(),
             reply,
         });
-        ctx.run_later(self.settings.timeout, |act, _| act.expire_waiting());
-        Box::pin(
-            fut::wrap_future(outcome).map(|outcome, _, _| {
-                outcome.unwrap_or(Err(PublishFailure::NotSent(Error::Shutdown)))
-            }),
-        )
+        let timeout = books.settings.timeout;
+        ctx.run_later(timeout, |act, _| act.books.borrow_mut().expire_waiting());
+        Box::pin(async move {
+            outcome
+                .await
+                .unwrap_or(Err(PublishFailure::NotSent(Error::Shutdown)))
+        })
     }
 }
 
@@ -200,7 +249,7 @@ impl Handler<crate::fault::CrashChannels> for ChannelPool {
     type Result = ();
 
     fn handle(&mut self, _: crate::fault::CrashChannels, _ctx: &mut Context<Self>) {
-        for channel in self.channels.values() {
+        for channel in self.books.borrow().channels.values() {
             channel.do_send(crate::channel::RestartChannel);
         }
     }

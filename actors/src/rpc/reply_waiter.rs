@@ -296,11 +296,12 @@ impl Message for ExpectReply {
 }
 
 impl Handler<ExpectReply> for ReplyWaiter {
-    type Result = ResponseFuture<Result<ReplySlot, Error>>;
+    // Answered at once while the queue is consumed (no task spawned per call).
+    type Result = Response<Result<ReplySlot, Error>>;
 
     fn handle(&mut self, msg: ExpectReply, ctx: &mut Context<Self>) -> Self::Result {
         if self.closed {
-            return Box::pin(async { Err(Error::Shutdown) });
+            return Response::reply(Err(Error::Shutdown));
         }
         let (tx, rx) = oneshot::channel();
         self.waiting.insert(msg.correlation_id, tx);
@@ -323,9 +324,9 @@ impl Handler<ExpectReply> for ReplyWaiter {
             }
         };
         if lifecycle.is_consuming() {
-            return Box::pin(async move { Ok(slot) });
+            return Response::reply(Ok(slot));
         }
-        Box::pin(lifecycle.ready().map(move |r| r.map(|()| slot)))
+        Response::fut(lifecycle.ready().map(move |r| r.map(|()| slot)))
     }
 }
 

@@ -31,6 +31,7 @@
 use std::panic::AssertUnwindSafe;
 use std::rc::Rc;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Instant;
 
 use actix::prelude::*;
@@ -203,18 +204,30 @@ impl RpcServerActor {
         // A refused request was logged above: failing to answer it is not news.
         let already_logged = call.is_err();
         self.lifecycle.handling(1);
-        let acker = (!no_ack).then(|| delivery.acker.clone());
+        let ack = (!no_ack).then(|| {
+            let channel = self.lifecycle.consumer_channel().cloned();
+            (channel, delivery.acker.clone(), delivery.delivery_tag)
+        });
         let replier = self.replier.clone();
         let me = ctx.address();
         actix::spawn(async move {
-            // Ack before dispatch (at most once, as the Pika driver): a request whose
-            // ack fails is skipped, since the broker will deliver it again.
-            if let Some(acker) = acker
-                && let Err(e) = acker.ack(BasicAckOptions::default()).await
-            {
-                tracing::debug!(error = %e, "could not ack a request; skipping it");
-                me.do_send(RequestDone);
-                return;
+            // Ack before dispatch (at most once, as the Pika driver): the ack is queued
+            // for the socket first, and a request whose ack is refused (its channel
+            // has closed, so the broker will deliver it again) is skipped. Its write is
+            // not waited for before dispatch: like the Python driver's ack it is then
+            // on its way, and a connection that dies before it leaves loses it either
+            // way; it is awaited after the reply.
+            let mut ack = ack.map(|ack| Box::pin(ack_request(ack)));
+            if let Some(pending) = ack.as_mut() {
+                match futures_util::poll!(pending.as_mut()) {
+                    Poll::Ready(Err(e)) => {
+                        tracing::debug!(error = %e, "could not ack a request; skipping it");
+                        me.do_send(RequestDone);
+                        return;
+                    }
+                    Poll::Ready(Ok(())) => ack = None,
+                    Poll::Pending => {}
+                }
             }
             let result = match call {
                 Ok(call) => run_guarded(call).await,
@@ -232,6 +245,11 @@ impl RpcServerActor {
                     already_logged,
                 )
                 .await;
+            }
+            if let Some(pending) = ack
+                && let Err(e) = pending.await
+            {
+                tracing::debug!(error = %e, "the ack of a served request was not written");
             }
             me.do_send(RequestDone);
         });
@@ -288,6 +306,17 @@ impl RpcServerActor {
             )
             .await;
         });
+    }
+}
+
+/// Acks a request on the channel it came on, or with its acker when the channel is
+/// not known (it always is while consuming).
+async fn ack_request(
+    (channel, acker, tag): (Option<lapin::Channel>, lapin::Acker, u64),
+) -> lapin::Result<()> {
+    match channel {
+        Some(channel) => channel.basic_ack(tag, BasicAckOptions::default()).await,
+        None => acker.ack(BasicAckOptions::default()).await.map(drop),
     }
 }
 

@@ -72,53 +72,45 @@ pub fn run(args: &BenchArgs) -> ExitCode {
                 return ExitCode::from(EXIT_INVALID_INPUT);
             }
         };
-        let client = transport.rpc_client(args.target.target());
-        let mut notifier = transport
-            .notifier("warren-bench")
-            .with_topics([args.target.topic.as_str()]);
-        if let Some(exchange) = &args.target.exchange {
-            notifier = notifier.with_exchange(exchange);
-        }
-        let kwargs = json!({ "value": "x".repeat(args.payload_bytes) });
-        let context = Context::new();
-        let mut latencies = Vec::with_capacity(args.count);
-        let mut errors = 0usize;
-        let mut first_error: Option<String> = None;
-        let started = Instant::now();
-        let mut running = FuturesUnordered::new();
-        let mut sent = 0;
-        while sent < args.count || !running.is_empty() {
-            while sent < args.count && running.len() < args.concurrency {
-                let (client, notifier) = (client.clone(), notifier.clone());
-                let (kwargs, context) = (kwargs.clone(), context.clone());
-                let kind = args.kind;
-                running.push(async move {
-                    let t = Instant::now();
-                    let outcome = match kind {
-                        BenchKind::Call => client
-                            .call::<_, Value>(&context, "echo", &kwargs)
-                            .await
-                            .map(drop),
-                        BenchKind::Cast => client.cast(&context, "echo", &kwargs).await,
-                        BenchKind::Notify => {
-                            notifier
-                                .notify(priority, &context, "warren.bench", &kwargs)
-                                .await
-                        }
-                    };
-                    (outcome, t.elapsed())
-                });
-                sent += 1;
-            }
-            if let Some((outcome, latency)) = running.next().await {
-                latencies.push(latency);
-                if let Err(e) = outcome {
-                    errors += 1;
-                    first_error.get_or_insert_with(|| e.to_string());
+        let load = Load {
+            kind: args.kind,
+            client: transport.rpc_client(args.target.target()),
+            notifier: {
+                let mut notifier = transport
+                    .notifier("warren-bench")
+                    .with_topics([args.target.topic.as_str()]);
+                if let Some(exchange) = &args.target.exchange {
+                    notifier = notifier.with_exchange(exchange);
                 }
+                notifier
+            },
+            priority,
+            kwargs: json!({ "value": "x".repeat(args.payload_bytes) }),
+            count: args.count,
+            concurrency: args.concurrency,
+        };
+        // The load runs where the transport's actors run: a call then costs no thread
+        // hand-off between the caller and the RPC client actor (see
+        // docs/performance.md). Any other arbiter works too, one hop slower each way.
+        let (done, ran) = tokio::sync::oneshot::channel();
+        let spawned = transport.arbiter().spawn(async move {
+            let _ = done.send(load.run().await);
+        });
+        let ran = match ran.await {
+            Ok(ran) if spawned => ran,
+            _ => {
+                eprintln!("warren bench: the transport stopped before the load finished");
+                transport.close().await;
+                return ExitCode::FAILURE;
             }
-        }
-        let elapsed = started.elapsed();
+        };
+        let Ran {
+            mut latencies,
+            errors,
+            first_error,
+            elapsed,
+        } = ran;
+        let sent = args.count;
         transport.close().await;
         latencies.sort_unstable();
         let pct = |p: f64| -> f64 {
@@ -151,4 +143,73 @@ pub fn run(args: &BenchArgs) -> ExitCode {
             ExitCode::FAILURE
         }
     })
+}
+
+/// The load of one run, sent from the transport's arbiter.
+struct Load {
+    kind: BenchKind,
+    client: warren::RpcClient,
+    notifier: warren::Notifier,
+    priority: Priority,
+    kwargs: Value,
+    count: usize,
+    concurrency: usize,
+}
+
+/// What a run measured.
+struct Ran {
+    latencies: Vec<Duration>,
+    errors: usize,
+    first_error: Option<String>,
+    elapsed: Duration,
+}
+
+impl Load {
+    /// Send `count` requests, `concurrency` at a time.
+    async fn run(self) -> Ran {
+        let context = Context::new();
+        let mut latencies = Vec::with_capacity(self.count);
+        let mut errors = 0usize;
+        let mut first_error: Option<String> = None;
+        let started = Instant::now();
+        let mut running = FuturesUnordered::new();
+        let mut sent = 0;
+        while sent < self.count || !running.is_empty() {
+            while sent < self.count && running.len() < self.concurrency {
+                let (client, notifier) = (&self.client, &self.notifier);
+                let (kwargs, context) = (&self.kwargs, &context);
+                let (kind, priority) = (self.kind, self.priority);
+                running.push(async move {
+                    let t = Instant::now();
+                    let outcome = match kind {
+                        BenchKind::Call => client
+                            .call::<_, Value>(context, "echo", kwargs)
+                            .await
+                            .map(drop),
+                        BenchKind::Cast => client.cast(context, "echo", kwargs).await,
+                        BenchKind::Notify => {
+                            notifier
+                                .notify(priority, context, "warren.bench", kwargs)
+                                .await
+                        }
+                    };
+                    (outcome, t.elapsed())
+                });
+                sent += 1;
+            }
+            if let Some((outcome, latency)) = running.next().await {
+                latencies.push(latency);
+                if let Err(e) = outcome {
+                    errors += 1;
+                    first_error.get_or_insert_with(|| e.to_string());
+                }
+            }
+        }
+        Ran {
+            latencies,
+            errors,
+            first_error,
+            elapsed: started.elapsed(),
+        }
+    }
 }
