@@ -294,6 +294,59 @@ fn notify_to_an_unreachable_broker_exits_with_1_and_the_error() {
 }
 
 #[test]
+fn log_lines_to_a_pipe_carry_no_colour_codes() {
+    // Nothing listens on port 1: the connection attempts are logged at WARN.
+    let out = warren()
+        .args([
+            "notify",
+            "--transport-url",
+            "pika://guest:guest@127.0.0.1:1/",
+            "--topic",
+            "t",
+            "--event-type",
+            "e",
+            "--timeout",
+            "1",
+        ])
+        .env_remove("WARREN_LOG")
+        .output()
+        .expect("run warren notify");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("WARN"), "no log line to check:\n{err}");
+    assert!(
+        !err.contains('\u{1b}'),
+        "colour codes written to a stderr that is not a terminal:\n{err}"
+    );
+}
+
+#[test]
+fn a_first_notification_to_a_new_topic_logs_no_message_body() {
+    require_broker();
+    let topic = unique("cli-first-notify");
+    let anchor = unique("cli-first-notify-anchor");
+    let marker = "body-marker-that-must-not-be-logged";
+    // A queue of another topic keeps the (auto-deleted) exchange in place, so the
+    // broker returns the first publish to `topic` (NO_ROUTE) rather than refuse its
+    // exchange; the notifier then declares the store-and-forward queue and sends again.
+    assert_success(&notify(&["--topic", &anchor, "--event-type", "cli.anchor"]));
+    let out = notify(&[
+        "--topic",
+        &topic,
+        "--event-type",
+        "cli.first",
+        "--payload",
+        &json!({ "secret": marker }).to_string(),
+    ]);
+    assert_success(&out);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !err.contains(marker) && !err.contains("returned us a message"),
+        "an expected broker return was logged with the message:\n{err}"
+    );
+    delete_queues(&[format!("{topic}.info"), format!("{anchor}.info")]);
+}
+
+#[test]
 fn bench_notify_reports_every_notification_confirmed() {
     require_broker();
     let topic = unique("cli-bench-notify");

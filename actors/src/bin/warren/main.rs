@@ -1,5 +1,6 @@
 //! The `warren` command-line tool: one subcommand per module of this folder.
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -46,12 +47,20 @@ enum Command {
 fn main() -> ExitCode {
     let filter = tracing_subscriber::EnvFilter::try_from_env("WARREN_LOG")
         // lapin logs each broker-closed channel at ERROR, including the expected 404 of
-        // a first publish to a missing exchange (warren then declares it and retries);
-        // warren reports real failures itself.
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,lapin::channel=off"));
+        // a first publish to a missing exchange (warren then declares it and retries),
+        // and each returned message at WARN with its whole body, including the
+        // expected return of a first notification to a topic without a queue
+        // (store and forward). warren reports real failures itself, without bodies.
+        .unwrap_or_else(|_| {
+            tracing_subscriber::EnvFilter::new(
+                "warn,lapin::channel=off,lapin::returned_messages=off",
+            )
+        });
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        // Colour codes only for a person at a terminal, not in a log file or a pipe.
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     match Cli::parse().command {
         Command::Config(args) => config_cmd::run(&args),
