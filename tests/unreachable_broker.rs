@@ -1,6 +1,8 @@
 //! With no broker reachable, callers get a typed error that says why, naming the host
 //! and never the password, within their own time limit.
 
+mod common;
+
 use std::time::Duration;
 
 use serde_json::json;
@@ -110,4 +112,32 @@ async fn a_balancer_that_drops_connections_is_waited_for_not_taken_for_a_tls_por
     // The brokers behind it may come back: the call waits for its timeout.
     assert!(started.elapsed() >= Duration::from_secs(2), "{err}");
     assert_explains_the_outage(&err);
+}
+
+#[actix_rt::test]
+async fn ready_gives_up_within_its_bound_naming_the_host_and_the_cause() {
+    let t = unreachable_transport();
+    let err = t.ready(Duration::from_millis(1500)).await.unwrap_err();
+    assert_explains_the_outage(&err);
+    assert!(
+        err.to_string().contains("Connection refused"),
+        "says what failed: {err}"
+    );
+    t.close().await;
+}
+
+#[actix_rt::test]
+async fn ready_returns_once_connected() {
+    common::require_broker();
+    let config = Config::builder()
+        .transport_url(common::broker_url().parse().unwrap())
+        .build()
+        .unwrap();
+    let t = Transport::new(config).unwrap();
+    t.ready(Duration::from_secs(10)).await.unwrap();
+    t.close().await;
+    assert!(
+        matches!(t.ready(Duration::from_secs(1)).await, Err(Error::Shutdown)),
+        "a closed transport is never ready"
+    );
 }

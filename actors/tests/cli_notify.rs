@@ -278,7 +278,7 @@ fn notify_to_an_unreachable_broker_exits_with_1_and_the_error() {
             "t",
             "--event-type",
             "e",
-            "--timeout",
+            "--connect-timeout",
             "1",
         ])
         .env("WARREN_LOG", "off")
@@ -287,7 +287,9 @@ fn notify_to_an_unreachable_broker_exits_with_1_and_the_error() {
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("timed out") && err.contains("confirm"),
+        err.contains("waiting for a connection to RabbitMQ")
+            && err.contains("127.0.0.1:1")
+            && err.contains("Connection refused"),
         "{err}"
     );
     assert!(!err.contains("guest:guest"), "{err}");
@@ -305,7 +307,7 @@ fn log_lines_to_a_pipe_carry_no_colour_codes() {
             "t",
             "--event-type",
             "e",
-            "--timeout",
+            "--connect-timeout",
             "1",
         ])
         .env_remove("WARREN_LOG")

@@ -195,3 +195,46 @@ fn bad_arguments_exit_with_2_without_the_password() {
     assert_eq!(out.status.code(), Some(2));
     assert!(!String::from_utf8_lossy(&out.stderr).contains("hunter2"));
 }
+
+#[test]
+fn call_and_cast_to_an_unreachable_broker_fail_within_connect_timeout_saying_why() {
+    // Nothing listens on port 1; rpc_response_timeout (60 s) must not be what ends it.
+    for command in ["call", "cast"] {
+        let started = std::time::Instant::now();
+        let out = warren()
+            .args([
+                command,
+                "--transport-url",
+                "pika://guest:s3cret@127.0.0.1:1/",
+                "--topic",
+                "t",
+                "--connect-timeout",
+                "1",
+                "echo",
+            ])
+            .env_remove("WARREN_LOG")
+            .output()
+            .expect("run warren");
+        assert_eq!(out.status.code(), Some(1), "{command}: {out:?}");
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "{command} waited {:?}, not its connect timeout",
+            started.elapsed()
+        );
+        let err = String::from_utf8_lossy(&out.stderr);
+        let last = err.lines().last().unwrap_or_default();
+        assert!(
+            last.starts_with(&format!("warren {command}: "))
+                && last.contains("127.0.0.1:1")
+                && last.contains("Connection refused"),
+            "one line naming the host and the cause: {err}"
+        );
+        assert!(!err.contains("s3cret"), "never the password: {err}");
+        // Attempts every 250 ms: only the first failure is a warning.
+        assert_eq!(
+            err.lines().filter(|l| l.contains("WARN")).count(),
+            1,
+            "{err}"
+        );
+    }
+}

@@ -24,6 +24,7 @@ use tokio::sync::oneshot;
 
 use super::connect::connect;
 use super::connect_failure::ConnectFailure;
+use super::failure_log::{FailureLog, Report};
 use super::host_endpoint::{ConnectionSettings, HostEndpoint};
 use super::rotation::{HostRotation, NextHost};
 use super::state::{ConnectionState, ConnectionStateChanged};
@@ -66,6 +67,8 @@ pub struct HostConnection {
     /// Set once every host refused so: channels are then refused at once with this
     /// (the host and why) instead of parked until the caller's time runs out.
     refused: Option<(String, ConnectFailure)>,
+    /// Which failures are worth a warning (the first, then a summary every 30 s).
+    failures: FailureLog,
 }
 
 impl HostConnection {
@@ -90,6 +93,7 @@ impl HostConnection {
             blocked: None,
             refusals: 0,
             refused: None,
+            failures: FailureLog::default(),
         }
     }
 
@@ -188,19 +192,40 @@ impl HostConnection {
         let host = self.hosts[index].to_string();
         self.last_failure = None;
         self.blocked = None;
+        self.failures.connected();
         tracing::info!(connection = %self.settings.connection_name, %host, "connected to RabbitMQ");
         self.publish_state(ConnectionState::Connected { host });
         for waiter in std::mem::take(&mut self.parked) {
+            if waiter.is_closed() {
+                // Its caller gave up waiting: open nothing for it.
+                continue;
+            }
             let connection = connection.clone();
             actix::spawn(async move {
-                let _ = waiter.send(create_channel(&connection).await);
+                if let Err(Ok(unwanted)) = waiter.send(create_channel(&connection).await) {
+                    // The caller gave up while the channel opened: do not leak it.
+                    let _ = unwanted
+                        .close(200, "warren: channel not needed".into())
+                        .await;
+                }
             });
         }
     }
 
     /// The connection or the attempt failed: tell subscribers and restart.
     fn fail(&mut self, reason: String, ctx: &mut Context<Self>) {
-        tracing::warn!(connection = %self.settings.connection_name, %reason, "RabbitMQ connection failed; reconnecting");
+        let connection = &self.settings.connection_name;
+        match self.failures.failed(Instant::now()) {
+            Report::First => {
+                tracing::warn!(%connection, %reason, "RabbitMQ connection failed; reconnecting");
+            }
+            Report::Summary { attempts } => {
+                tracing::warn!(%connection, attempts, last_failure = %reason, "RabbitMQ still unreachable; reconnecting");
+            }
+            Report::Quiet => {
+                tracing::debug!(%connection, %reason, "RabbitMQ connection failed again; reconnecting");
+            }
+        }
         self.last_failure = Some(reason.clone());
         self.publish_state(ConnectionState::BackingOff { reason });
         ctx.stop();

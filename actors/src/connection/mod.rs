@@ -3,6 +3,7 @@
 
 mod connect;
 mod connect_failure;
+mod failure_log;
 mod host_connection;
 mod host_endpoint;
 mod rotation;

@@ -23,7 +23,8 @@ use warren_core::{Config, Target};
 
 use crate::Error;
 use crate::connection::{
-    CloseConnection, ConnectionState, ConnectionStateChanged, HostConnection, SubscribeState,
+    CloseConnection, ConnectionState, ConnectionStateChanged, HostConnection, OpenChannel,
+    SubscribeState, unavailable_or,
 };
 use crate::notify::NotifierActor;
 use crate::pool::ChannelPool;
@@ -278,6 +279,51 @@ impl Transport {
             .send(SubscribeState(subscriber))
             .await
             .map_err(|_| Error::Shutdown)
+    }
+
+    /// Wait until the transport is connected to a broker host, at most `timeout`.
+    ///
+    /// Calls, casts and notifications wait for a connection on their own; this is
+    /// for programs that would rather fail fast (the `warren` tool's one-shot commands
+    /// do so within `--connect-timeout`) or report readiness. The transport goes on
+    /// trying the URL's hosts after an error.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ConnectionUnavailable`] when no host accepted a connection in time,
+    /// with the host being tried and the last failure (connection refused, DNS, TLS,
+    /// authentication); [`Error::ConnectFailed`] as soon as every host has refused
+    /// for a reason only an operator can fix; [`Error::Shutdown`] after
+    /// [`Transport::close`].
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn demo(transport: warren::Transport) -> Result<(), warren::Error> {
+    /// transport.ready(std::time::Duration::from_secs(5)).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn ready(&self, timeout: std::time::Duration) -> Result<(), Error> {
+        let connection = &self.tree.connection;
+        // A channel is what every user of the connection waits for: its opening
+        // answers "connected" with the connection's own readiness rules.
+        match tokio::time::timeout(timeout, connection.send(OpenChannel)).await {
+            Ok(Ok(Ok(channel))) => {
+                let _ = channel
+                    .close(200, "warren: connection checked".into())
+                    .await;
+                Ok(())
+            }
+            Ok(Ok(Err(e))) => Err(e),
+            Ok(Err(_)) => Err(Error::Shutdown),
+            Err(_) => {
+                let waited = Error::Timeout {
+                    waiting_for: "a connection to RabbitMQ",
+                    after: timeout,
+                };
+                Err(unavailable_or(connection, waited).await)
+            }
+        }
     }
 
     /// Close the connection gracefully, stop reconnecting and stop the transport's

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use warren::{Context, Priority};
 
 use crate::EXIT_INVALID_INPUT;
-use crate::connect_args::ConnectArgs;
+use crate::connect_args::{ConnectArgs, ConnectTimeout};
 use crate::target_args::TargetArgs;
 
 /// What to send.
@@ -35,6 +35,8 @@ pub struct BenchArgs {
     kind: BenchKind,
     #[command(flatten)]
     connect: ConnectArgs,
+    #[command(flatten)]
+    connect_timeout: ConnectTimeout,
     #[command(flatten)]
     target: TargetArgs,
     /// Requests to send in all.
@@ -72,6 +74,9 @@ pub fn run(args: &BenchArgs) -> ExitCode {
                 return ExitCode::from(EXIT_INVALID_INPUT);
             }
         };
+        if let Err(code) = args.connect_timeout.connected(&transport, "bench").await {
+            return code;
+        }
         let load = Load {
             kind: args.kind,
             client: transport.rpc_client(args.target.target()),

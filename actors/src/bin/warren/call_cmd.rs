@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 use warren::{Context, Error};
 
 use crate::EXIT_INVALID_INPUT;
-use crate::connect_args::ConnectArgs;
+use crate::connect_args::{ConnectArgs, ConnectTimeout};
 use crate::target_args::TargetArgs;
 
 /// Options of `warren call`.
@@ -19,6 +19,8 @@ use crate::target_args::TargetArgs;
 pub struct CallArgs {
     #[command(flatten)]
     connect: ConnectArgs,
+    #[command(flatten)]
+    connect_timeout: ConnectTimeout,
     #[command(flatten)]
     target: TargetArgs,
     /// Seconds to wait for the reply (default: rpc_response_timeout).
@@ -39,6 +41,8 @@ pub struct CallArgs {
 pub struct CastArgs {
     #[command(flatten)]
     connect: ConnectArgs,
+    #[command(flatten)]
+    connect_timeout: ConnectTimeout,
     #[command(flatten)]
     target: TargetArgs,
     /// Send to every server of the topic.
@@ -103,6 +107,9 @@ pub fn run_call(args: &CallArgs) -> ExitCode {
                 return ExitCode::from(EXIT_INVALID_INPUT);
             }
         };
+        if let Err(code) = args.connect_timeout.connected(&transport, "call").await {
+            return code;
+        }
         let mut client = transport.rpc_client(args.target.target());
         if let Some(t) = timeout {
             client = client.with_timeout(t);
@@ -144,6 +151,9 @@ pub fn run_cast(args: &CastArgs) -> ExitCode {
                 return ExitCode::from(EXIT_INVALID_INPUT);
             }
         };
+        if let Err(code) = args.connect_timeout.connected(&transport, "cast").await {
+            return code;
+        }
         let client = transport.rpc_client(args.target.target());
         let result = if args.fanout {
             client.fanout_cast(&context, &args.method, &kwargs).await

@@ -2,6 +2,8 @@
 //! and which serializer to use.
 
 use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::Args;
 use warren::{Config, ConfigBuilder, Section, Serializer, Transport, TransportUrl};
@@ -69,5 +71,39 @@ impl ConnectArgs {
             .connection_name(format!("warren-cli:{command}:{}", std::process::id()))
             .start()
             .map_err(|e| e.to_string())
+    }
+}
+
+/// How long a one-shot command (`call`, `cast`, `notify`, `bench`) waits for a
+/// connection before it gives up; `serve` and `listen` keep trying instead.
+#[derive(Debug, Clone, Args)]
+pub struct ConnectTimeout {
+    /// Seconds to wait for a connection to the broker; then exit 1 saying why (for
+    /// example "connection refused").
+    #[arg(long, value_name = "SECS", default_value = "5", value_parser = seconds)]
+    connect_timeout: Duration,
+}
+
+/// A positive number of seconds.
+fn seconds(text: &str) -> Result<Duration, String> {
+    let secs: f64 = text.parse().map_err(|e| format!("{e}"))?;
+    if secs <= 0.0 {
+        return Err("must be more than 0".to_owned());
+    }
+    Duration::try_from_secs_f64(secs).map_err(|e| e.to_string())
+}
+
+impl ConnectTimeout {
+    /// Wait until `transport` is connected. When it is not within the timeout, say
+    /// why in one line, close it and return the exit status.
+    pub async fn connected(&self, transport: &Transport, command: &str) -> Result<(), ExitCode> {
+        match transport.ready(self.connect_timeout).await {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                eprintln!("warren {command}: {e}");
+                transport.close().await;
+                Err(ExitCode::FAILURE)
+            }
+        }
     }
 }

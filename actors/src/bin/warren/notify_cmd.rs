@@ -14,13 +14,15 @@ use warren::{Context, Error, Priority};
 
 use crate::EXIT_INVALID_INPUT;
 use crate::call_cmd::json_object;
-use crate::connect_args::ConnectArgs;
+use crate::connect_args::{ConnectArgs, ConnectTimeout};
 
 /// Options of `warren notify`.
 #[derive(Debug, Args)]
 pub struct NotifyArgs {
     #[command(flatten)]
     connect: ConnectArgs,
+    #[command(flatten)]
+    connect_timeout: ConnectTimeout,
     /// The topic (default: [oslo_messaging_notifications] topics).
     #[arg(long)]
     topic: Option<String>,
@@ -77,6 +79,9 @@ pub fn run(args: &NotifyArgs) -> ExitCode {
                 return ExitCode::from(EXIT_INVALID_INPUT);
             }
         };
+        if let Err(code) = args.connect_timeout.connected(&transport, "notify").await {
+            return code;
+        }
         let mut notifier = transport.notifier(&args.publisher_id);
         if let Some(topic) = &args.topic {
             notifier = notifier.with_topics([topic.as_str()]);
