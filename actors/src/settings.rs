@@ -65,6 +65,8 @@ pub(crate) struct ServerSettings {
     pub(crate) prefetch: u16,
     pub(crate) reconnect_delay: Duration,
     pub(crate) max_body_size: Option<NonZeroUsize>,
+    /// How many endpoint invocations run at once (`executor_thread_pool_size`).
+    pub(crate) max_invocations: NonZeroUsize,
 }
 
 impl ServerSettings {
@@ -80,6 +82,7 @@ impl ServerSettings {
             prefetch: p.rpc_listener_prefetch_count,
             reconnect_delay: reconnect_delay(config),
             max_body_size: p.max_message_body_size,
+            max_invocations: config.executor_thread_pool_size,
         }
     }
 }

@@ -5,7 +5,8 @@
 //! server's own queue, and a fresh worker queue bound to the fanout key; quorum queues
 //! with `quorum_queues`), with `rpc_listener_prefetch_count`. For each request it
 //! validates and decodes the message, acks it (before dispatch, as the Pika driver
-//! does: at most once), runs the endpoint method on the actor's arbiter, and publishes
+//! does: at most once), runs the endpoint method on the actor's arbiter (at most
+//! `executor_thread_pool_size` at once; later requests wait for a turn), and publishes
 //! the reply to `rpc_reply_exchange` with the request's correlation id and content
 //! type, bounded by the request's `expiration`.
 //!
@@ -68,6 +69,9 @@ pub(crate) struct ServerNames {
 /// What the requests being handled need to reply; shared by them.
 struct Replier {
     settings: ServerSettings,
+    /// One permit per endpoint invocation that may run at once
+    /// (`executor_thread_pool_size`); requests beyond it wait, acked, in arrival order.
+    invocations: tokio::sync::Semaphore,
     pool: Addr<ChannelPool>,
     connection: Addr<HostConnection>,
 }
@@ -99,6 +103,7 @@ impl RpcServerActor {
         );
         Self {
             replier: Rc::new(Replier {
+                invocations: tokio::sync::Semaphore::new(settings.max_invocations.get()),
                 settings,
                 pool,
                 connection,
@@ -230,7 +235,11 @@ impl RpcServerActor {
                 }
             }
             let result = match call {
-                Ok(call) => run_guarded(call).await,
+                Ok(call) => {
+                    // Never closed, so a permit always comes.
+                    let _permit = replier.invocations.acquire().await;
+                    run_guarded(call).await
+                }
                 Err(remote) => Err(remote),
             };
             if let (Some(reply_to), Some(correlation_id)) = (props.reply_to, props.correlation_id) {
