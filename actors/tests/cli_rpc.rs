@@ -9,8 +9,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-/// A `warren serve` process, interrupted (graceful stop) when dropped.
-struct Server(Child);
+/// A `warren serve` process, interrupted (graceful stop) when dropped, and whether it
+/// logged its connection before it reported serving.
+struct Server(Child, bool);
 
 impl Server {
     fn start(topic: &str) -> Self {
@@ -30,15 +31,18 @@ impl Server {
         let stderr = child.stderr.take().expect("stderr");
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
+            let mut connected = false;
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                connected |= line.contains("connected to RabbitMQ");
                 if line.contains("serving topic") {
-                    let _ = tx.send(());
+                    let _ = tx.send(connected);
                 }
             }
         });
-        rx.recv_timeout(Duration::from_secs(20))
+        let connected = rx
+            .recv_timeout(Duration::from_secs(20))
             .expect("warren serve did not report it was serving within 20 s");
-        Server(child)
+        Server(child, connected)
     }
 }
 
@@ -55,7 +59,8 @@ impl Drop for Server {
 fn call_prints_the_result_and_remote_errors_exit_with_1() {
     require_broker();
     let topic = unique("cli-rpc");
-    let _server = Server::start(&topic);
+    let server = Server::start(&topic);
+    assert!(server.1, "a long-running serve says when it is connected");
 
     let out = warren()
         .args([
@@ -76,6 +81,11 @@ fn call_prints_the_result_and_remote_errors_exit_with_1() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "42");
+    assert!(
+        out.stderr.is_empty(),
+        "a one-shot call that succeeds logs nothing: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     let out = warren()
         .args([

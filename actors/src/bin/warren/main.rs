@@ -45,24 +45,29 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    let command = Cli::parse().command;
+    // lapin logs each broker-closed channel at ERROR, including the expected 404 of a
+    // first publish to a missing exchange (warren then declares it and retries), and
+    // each returned message at WARN with its whole body, including the expected
+    // return of a first notification to a topic without a queue (store and forward).
+    // warren reports real failures itself, without bodies.
+    let quiet_lapin = "lapin::channel=off,lapin::returned_messages=off";
+    let default_filter = match command {
+        // Long-running: also say when the connection comes up (again).
+        Command::Serve(_) | Command::Listen(_) => {
+            format!("warn,warren::connection=info,{quiet_lapin}")
+        }
+        _ => format!("warn,{quiet_lapin}"),
+    };
     let filter = tracing_subscriber::EnvFilter::try_from_env("WARREN_LOG")
-        // lapin logs each broker-closed channel at ERROR, including the expected 404 of
-        // a first publish to a missing exchange (warren then declares it and retries),
-        // and each returned message at WARN with its whole body, including the
-        // expected return of a first notification to a topic without a queue
-        // (store and forward). warren reports real failures itself, without bodies.
-        .unwrap_or_else(|_| {
-            tracing_subscriber::EnvFilter::new(
-                "warn,lapin::channel=off,lapin::returned_messages=off",
-            )
-        });
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         // Colour codes only for a person at a terminal, not in a log file or a pipe.
         .with_ansi(std::io::stderr().is_terminal())
         .init();
-    match Cli::parse().command {
+    match command {
         Command::Config(args) => config_cmd::run(&args),
         Command::Serve(args) => serve_cmd::run(&args),
         Command::Call(args) => call_cmd::run_call(&args),
