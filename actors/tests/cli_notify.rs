@@ -267,20 +267,26 @@ fn bad_notify_input_exits_with_2_and_says_why() {
     assert!(String::from_utf8_lossy(&listen_priority.stderr).contains("--priority"));
 }
 
+/// `warren notify` to 127.0.0.1:1, where nothing listens, giving up after 1 s.
+fn notify_to_port_1() -> Command {
+    let mut command = warren();
+    command.args([
+        "notify",
+        "--transport-url",
+        "pika://guest:guest@127.0.0.1:1/",
+        "--topic",
+        "t",
+        "--event-type",
+        "e",
+        "--connect-timeout",
+        "1",
+    ]);
+    command
+}
+
 #[test]
 fn notify_to_an_unreachable_broker_exits_with_1_and_the_error() {
-    let out = warren()
-        .args([
-            "notify",
-            "--transport-url",
-            "pika://guest:guest@127.0.0.1:1/",
-            "--topic",
-            "t",
-            "--event-type",
-            "e",
-            "--connect-timeout",
-            "1",
-        ])
+    let out = notify_to_port_1()
         .env("WARREN_LOG", "off")
         .output()
         .expect("run warren notify");
@@ -298,18 +304,7 @@ fn notify_to_an_unreachable_broker_exits_with_1_and_the_error() {
 #[test]
 fn log_lines_to_a_pipe_carry_no_colour_codes() {
     // Nothing listens on port 1: the connection attempts are logged at WARN.
-    let out = warren()
-        .args([
-            "notify",
-            "--transport-url",
-            "pika://guest:guest@127.0.0.1:1/",
-            "--topic",
-            "t",
-            "--event-type",
-            "e",
-            "--connect-timeout",
-            "1",
-        ])
+    let out = notify_to_port_1()
         .env_remove("WARREN_LOG")
         .output()
         .expect("run warren notify");
