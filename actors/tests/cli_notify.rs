@@ -267,7 +267,8 @@ fn bad_notify_input_exits_with_2_and_says_why() {
     assert!(String::from_utf8_lossy(&listen_priority.stderr).contains("--priority"));
 }
 
-/// `warren notify` to 127.0.0.1:1, where nothing listens, giving up after 1 s.
+/// `warren notify` to 127.0.0.1:1, where nothing listens, giving up after 5 s (time for
+/// the first refused attempt even on a loaded machine).
 fn notify_to_port_1() -> Command {
     let mut command = warren();
     command.args([
@@ -279,7 +280,7 @@ fn notify_to_port_1() -> Command {
         "--event-type",
         "e",
         "--connect-timeout",
-        "1",
+        "5",
     ]);
     command
 }
