@@ -8,10 +8,12 @@
 #
 # Builds release binaries, starts `warren serve` on a topic of its own, then each round
 # runs `warren bench call` against the baseline `call` at 1, 10 and 100 in flight,
-# `warren bench notify` against `notify-window` at 1 and 100, and the baseline
-# `call-pika` (the Pika wire format on raw lapin) at 1, 10 and 100. The order of each
-# pair flips from one round to the next. Prints a markdown table of the medians over
-# the rounds; the rate ratio is warren's over lapin's. Needs jq; rabbitmqctl (optional)
+# `warren bench notify` against `notify-window` at 1 and 100, and the baselines on the
+# Pika wire format (`call-pika` at 1, 10 and 100, `notify-pika` at 1 and 100). The
+# order of each pair flips from one round to the next. Prints a markdown table of the
+# medians over the rounds: warren's rate over the plain baseline's, the Pika-format
+# baseline's over the plain one's (what the wire format costs by itself), and warren's
+# over the Pika-format baseline's (what warren adds). Needs jq; rabbitmqctl (optional)
 # empties and deletes the queue `warren bench notify` fills.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -88,16 +90,20 @@ measure() {
   printf '  %-6s %-12s %8.0f/s\n' "$side" "$row" "$rate" >&2
 }
 
+# Each run is bounded, so that one stuck run costs a failed measurement, not the whole
+# run.
 warren_call() {
-  "$warren" bench call --transport-url "$URL" --topic "$topic" --count "$CALLS" --concurrency "$1"
-}
-lapin_call() { "$baseline" call --count "$CALLS" --concurrency "$1"; }
-pika_call() { "$baseline" call-pika --count "$CALLS" --concurrency "$1"; }
-warren_notify() {
-  "$warren" bench notify --transport-url "$URL" --topic "$notify_topic" --count "$NOTIFIES" \
+  timeout 300 "$warren" bench call --transport-url "$URL" --topic "$topic" --count "$CALLS" \
     --concurrency "$1"
 }
-lapin_notify() { "$baseline" notify-window --count "$NOTIFIES" --concurrency "$1"; }
+lapin_call() { timeout 300 "$baseline" call --count "$CALLS" --concurrency "$1"; }
+pika_call() { timeout 300 "$baseline" call-pika --count "$CALLS" --concurrency "$1"; }
+warren_notify() {
+  timeout 300 "$warren" bench notify --transport-url "$URL" --topic "$notify_topic" \
+    --count "$NOTIFIES" --concurrency "$1"
+}
+lapin_notify() { timeout 300 "$baseline" notify-window --count "$NOTIFIES" --concurrency "$1"; }
+pika_notify() { timeout 300 "$baseline" notify-pika --count "$NOTIFIES" --concurrency "$1"; }
 
 # Run the warren and the lapin side of a row, warren first in odd rounds. Arguments:
 # round, row, kind (call or notify), concurrency.
@@ -133,6 +139,9 @@ for round in $(seq 1 "$ROUNDS"); do
   for c in 1 10 100; do
     measure "call c=$c" pika pika_call "$c"
   done
+  for c in 1 100; do
+    measure "notify c=$c" pika pika_notify "$c"
+  done
 done
 echo "bench-vs-lapin: load average $(cut -d' ' -f1-3 /proc/loadavg) at the end" >&2
 
@@ -147,21 +156,19 @@ echo
 echo "warren vs raw lapin, median of $ROUNDS rounds: $CALLS calls, $NOTIFIES notifications" \
   "per run, 100-byte payload, broker 127.0.0.1:5672"
 echo
-echo "| row | warren/s | lapin/s | ratio |"
-echo "|---|---:|---:|---:|"
+echo "| row | warren/s | lapin/s | ratio | pika format/s | pika ÷ lapin | warren ÷ pika |"
+echo "|---|---:|---:|---:|---:|---:|---:|"
 for row in "call c=1" "call c=10" "call c=100" "notify c=1" "notify c=100"; do
   w=$(median "$work/$row.warren")
   l=$(median "$work/$row.lapin")
-  awk -v r="$row" -v w="$w" -v l="$l" \
-    'BEGIN { printf "| %s | %.0f | %.0f | %.2f |\n", r, w, l, (l > 0 ? w / l : 0) }'
+  p=$(median "$work/$row.pika")
+  awk -v r="$row" -v w="$w" -v l="$l" -v p="$p" \
+    'BEGIN { printf "| %s | %.0f | %.0f | %.2f | %.0f | %.2f | %.2f |\n", r, w, l,
+             (l > 0 ? w / l : 0), p, (l > 0 ? p / l : 0), (p > 0 ? w / p : 0) }'
 done
 echo
-pika=""
-for c in 1 10 100; do
-  pika+=$(awk -v c="$c" -v p="$(median "$work/call c=$c.pika")" \
-    'BEGIN { printf "%sc=%s %.0f/s", (c == 1 ? "" : ", "), c, p }')
-done
-echo "call-pika (raw lapin, Pika wire format, no confirms), median: $pika"
+echo "lapin: the plain baselines (call, notify-window); pika format: the same jobs on the" \
+  "Pika driver's wire format on raw lapin (call-pika without confirms, notify-pika)."
 if ((failures)); then
   echo
   echo "$failures run(s) failed or had errors; they are left out of the medians."

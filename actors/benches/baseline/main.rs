@@ -6,6 +6,7 @@
 //! cargo bench -p warren --bench baseline -- call --count 3000 --concurrency 10
 //! cargo bench -p warren --bench baseline -- call-pika --count 3000 --concurrency 10
 //! cargo bench -p warren --bench baseline -- notify-window --count 5000 --concurrency 100
+//! cargo bench -p warren --bench baseline -- notify-pika --count 5000 --concurrency 100
 //! ```
 //!
 //! Each run prints one JSON line with the keys `warren bench` prints (`mode` instead of
@@ -15,12 +16,15 @@
 //! - `call-pika`: the same on the Pika driver's wire format, able to call `warren
 //!   serve` and to answer `warren bench call` ([`pika_call`]);
 //! - `notify-window`: confirmed publishes with a window of outstanding confirms
-//!   ([`notify_window`]).
+//!   ([`notify_window`]);
+//! - `notify-pika`: the same on the Pika driver's notification wire format
+//!   ([`notify_pika`]).
 //!
 //! The broker is RabbitMQ on 127.0.0.1:5672 (guest/guest) unless `--url` says otherwise.
 //! Names carry the process id; the queues are deleted at the end.
 
 mod load;
+mod notify_pika;
 mod notify_window;
 mod pika_call;
 mod pika_requester;
@@ -36,6 +40,9 @@ use serde_json::Value;
 use tokio::runtime::{Handle, Runtime};
 
 use load::Load;
+
+/// How long closing a connection may take.
+const CLOSE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// The broker of the benchmarks.
 const DEFAULT_URL: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
@@ -59,6 +66,8 @@ enum Mode {
     CallPika(pika_call::PikaArgs),
     /// Confirmed publishes to one queue, up to --concurrency confirms outstanding.
     NotifyWindow(Common),
+    /// Confirmed, mandatory notifications on the Pika driver's wire format.
+    NotifyPika(Common),
 }
 
 /// The options of every mode.
@@ -119,9 +128,12 @@ async fn connect(url: &str, name: &str, handle: &Handle) -> lapin::Result<Connec
 }
 
 /// Close `connections` politely, so the broker logs no abrupt disconnect.
+/// Bounded: lapin's close can wait forever once its I/O loop has ended, which left a
+/// finished run hanging.
 async fn close(connections: &[&Connection]) {
     for connection in connections {
-        let _ = connection.close(200, "baseline done".into()).await;
+        let closing = connection.close(200, "baseline done".into());
+        let _ = tokio::time::timeout(CLOSE_TIMEOUT, closing).await;
     }
 }
 
@@ -145,20 +157,43 @@ fn run(mode: &Mode) -> Result<Value, String> {
             Ok(outcome.summary("call", args.load(), args.payload_bytes))
         }
         Mode::CallPika(args) => pika_call::run(args),
-        Mode::NotifyWindow(args) => {
-            let rt = runtime(args.worker_threads).map_err(|e| e.to_string())?;
-            let outcome = rt.block_on(async {
-                let connection =
-                    connect(&args.url, "baseline-notify-window", &Handle::current()).await?;
-                let outcome =
-                    notify_window::run(&connection, args.load(), args.payload_bytes).await;
-                close(&[&connection]).await;
-                outcome
-            });
-            let outcome = outcome.map_err(|e| e.to_string())?;
-            Ok(outcome.summary("notify-window", args.load(), args.payload_bytes))
-        }
+        Mode::NotifyWindow(args) => notify(args, NotifyFormat::Plain),
+        Mode::NotifyPika(args) => notify(args, NotifyFormat::Pika),
     }
+}
+
+/// The body and addressing of the notification modes.
+#[derive(Debug, Clone, Copy)]
+enum NotifyFormat {
+    /// `notify-window`: bare bytes to the default exchange.
+    Plain,
+    /// `notify-pika`: the Pika driver's notifications.
+    Pika,
+}
+
+/// Run a notification mode on one connection.
+fn notify(args: &Common, format: NotifyFormat) -> Result<Value, String> {
+    let mode = match format {
+        NotifyFormat::Plain => "notify-window",
+        NotifyFormat::Pika => "notify-pika",
+    };
+    let rt = runtime(args.worker_threads).map_err(|e| e.to_string())?;
+    let outcome = rt.block_on(async {
+        let connection =
+            connect(&args.url, &format!("baseline-{mode}"), &Handle::current()).await?;
+        let outcome = match format {
+            NotifyFormat::Plain => {
+                notify_window::run(&connection, args.load(), args.payload_bytes).await
+            }
+            NotifyFormat::Pika => {
+                notify_pika::run(&connection, args.load(), args.payload_bytes).await
+            }
+        };
+        close(&[&connection]).await;
+        outcome
+    });
+    let outcome = outcome.map_err(|e| e.to_string())?;
+    Ok(outcome.summary(mode, args.load(), args.payload_bytes))
 }
 
 fn main() -> ExitCode {

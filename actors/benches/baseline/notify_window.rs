@@ -2,16 +2,30 @@
 //! confirms outstanding on one channel (1: publish, wait for the confirm, publish).
 //! Nobody consumes; the queue is deleted at the end.
 
+use std::future::Future;
 use std::sync::Arc;
 
 use lapin::options::{
     BasicPublishOptions, ConfirmSelectOptions, QueueDeclareOptions, QueueDeleteOptions,
 };
+
 use lapin::types::{FieldTable, ShortString};
-use lapin::{BasicProperties, Confirmation, Connection};
+use lapin::{BasicProperties, Confirmation, Connection, PublisherConfirm};
 use tokio::runtime::Handle;
 
 use crate::load::{self, Load, Outcome};
+
+/// Wait for a publish and its confirm: `Ok` only for a plain `basic.ack` (a returned
+/// message comes with its ack and counts as an error).
+pub async fn stored(
+    publish: impl Future<Output = lapin::Result<PublisherConfirm>>,
+) -> Result<(), String> {
+    let confirm = publish.await.map_err(|e| e.to_string())?;
+    match confirm.await.map_err(|e| e.to_string())? {
+        Confirmation::Ack(None) => Ok(()),
+        other => Err(format!("publish not stored: {other:?}")),
+    }
+}
 
 /// Run the mode on `connection`.
 pub async fn run(
@@ -40,20 +54,14 @@ pub async fn run(
     let outcome = load::run(&Handle::current(), load, move || {
         let (channel, key, payload) = (publisher.clone(), key.clone(), payload.clone());
         async move {
-            let confirm = channel
-                .basic_publish(
-                    "".into(),
-                    key,
-                    BasicPublishOptions::default(),
-                    &payload,
-                    BasicProperties::default(),
-                )
-                .await
-                .map_err(|e| e.to_string())?;
-            match confirm.await.map_err(|e| e.to_string())? {
-                Confirmation::Ack(None) => Ok(()),
-                other => Err(format!("publish not confirmed: {other:?}")),
-            }
+            let publish = channel.basic_publish(
+                "".into(),
+                key,
+                BasicPublishOptions::default(),
+                &payload,
+                BasicProperties::default(),
+            );
+            stored(publish).await
         }
     })
     .await;
