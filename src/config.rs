@@ -92,6 +92,43 @@ impl Config {
             .or(self.transport_url.as_ref())
     }
 
+    /// The configuration of the notification transport, as oslo's
+    /// `get_notification_transport(conf)` builds it: this configuration with
+    /// [`Config::notification_transport_url`] as its transport URL and
+    /// [`Config::notification_pika`] as its `[oslo_messaging_pika]` options. The same
+    /// configuration when `[oslo_messaging_notifications] transport_url` is unset.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use warren_core::{Config, Section};
+    /// let config = Config::builder()
+    ///     .transport_url("pika://u:p@rpc-bus:5672/".parse().unwrap())
+    ///     .set(
+    ///         Section::Notifications,
+    ///         "transport_url",
+    ///         "pika://u:p@events:5672/?notification_persistence=true",
+    ///     )
+    ///     .build()
+    ///     .unwrap();
+    /// let notifications = config.for_notifications();
+    /// assert_eq!(notifications.transport_url.unwrap().hosts()[0].host_or_default(), "events");
+    /// assert!(notifications.pika.notification_persistence);
+    /// assert!(!config.pika.notification_persistence);
+    /// ```
+    pub fn for_notifications(&self) -> Config {
+        Config {
+            transport_url: self.notification_transport_url().cloned(),
+            pika: self.notification_pika().clone(),
+            notification_pika: None,
+            notifications: NotificationOptions {
+                transport_url: None,
+                ..self.notifications.clone()
+            },
+            ..self.clone()
+        }
+    }
+
     /// The configuration as JSON, one object per section (see the type docs).
     pub fn to_json(&self) -> serde_json::Value {
         serde_json::to_value(self).expect("the configuration has only string keys")

@@ -20,6 +20,7 @@
 //! | `config_error` | [`ConfigError`]: which option, which section, which file and line |
 //! | `pika_options` | [`PikaOptions`]: the `[oslo_messaging_pika]` section |
 //! | `notification_options` | [`NotificationOptions`]: `[oslo_messaging_notifications]` |
+//! | `notification_driver` | [`NotificationDriver`]: `messaging`, `messagingv2`, `log`, `noop` |
 //! | `section` | [`Section`]: the three sections warren reads |
 //! | `retry` | [`Retry`]: oslo's `-1` / `0` / `N` attempt counts |
 //! | `connection_factory` | [`ConnectionFactory`]: `new`, `single`, `read_write` |
@@ -75,6 +76,7 @@ mod ini;
 mod msgpack;
 mod msgpack_ext;
 mod naming;
+mod notification_driver;
 mod notification_envelope;
 mod notification_options;
 mod notification_topology;
@@ -119,6 +121,7 @@ pub use naming::{
     notification_exchange, notification_queue_name, notification_routing_key, reply_queue_name,
     rpc_exchange, rpc_fanout_routing_key, rpc_queue_name, rpc_routing_key,
 };
+pub use notification_driver::{NotificationDriver, NotificationSinks, UnknownNotificationDriver};
 pub use notification_envelope::NotificationEnvelope;
 pub use notification_options::NotificationOptions;
 pub use notification_topology::{

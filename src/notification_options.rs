@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 
+use crate::notification_driver::NotificationDriver;
 use crate::retry::Retry;
 use crate::url::TransportUrl;
 
@@ -19,9 +20,9 @@ use crate::url::TransportUrl;
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct NotificationOptions {
-    /// Notification drivers (`messaging`, `messagingv2`, `log`, `noop`, ...); empty
-    /// means notifications are not sent. Default empty.
-    pub driver: Vec<String>,
+    /// Notification drivers (`messaging`, `messagingv2`, `log`, `noop`). Default
+    /// empty, which warren takes as `messagingv2` (see [`NotificationDriver`]).
+    pub driver: Vec<NotificationDriver>,
     /// Topics notifications are sent to. Default `["notifications"]`.
     pub topics: Vec<String>,
     /// A separate transport for notifications; `None` uses `[DEFAULT] transport_url`.

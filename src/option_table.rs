@@ -9,6 +9,7 @@ use crate::auth_mechanism::AuthMechanism;
 use crate::config::Config;
 use crate::config_error::ValueProblem;
 use crate::connection_factory::ConnectionFactory;
+use crate::notification_driver::NotificationDriver;
 use crate::option_value::{
     boolean, bounded, choice, dict, list, optional, retry, seconds, size, url, whole_seconds,
 };
@@ -45,6 +46,14 @@ macro_rules! opt {
 const SERIALIZERS: &[&str] = &["json", "msgpack"];
 const FACTORIES: &[&str] = &ConnectionFactory::NAMES;
 const AUTH_MECHANISMS: &[&str] = &AuthMechanism::NAMES;
+
+/// A list of notification drivers, each one warren has.
+fn drivers(v: &str) -> Result<Vec<NotificationDriver>, ValueProblem> {
+    list(v)
+        .iter()
+        .map(|name| choice(name, &NotificationDriver::NAMES))
+        .collect()
+}
 
 /// Zero and "None" both mean "not set" for these optional durations.
 fn optional_seconds(
@@ -105,7 +114,7 @@ pub(crate) static OPTIONS: &[OptionSpec] = &[
     opt!(Pika "default_rpc_retry_attempts" = "-1"; |c, v| c.pika.default_rpc_retry_attempts = retry(v)?),
     opt!(Pika "rpc_retry_delay" = "0.25"; |c, v| c.pika.rpc_retry_delay = seconds(v)?),
     // [oslo_messaging_notifications]
-    opt!(Notifications "driver" = ""; |c, v| c.notifications.driver = list(v)),
+    opt!(Notifications "driver" = ""; |c, v| c.notifications.driver = drivers(v)?),
     opt!(Notifications "topics" = "notifications"; |c, v| c.notifications.topics = list(v)),
     opt!(Notifications "transport_url" = "", secret; |c, v| c.notifications.transport_url = url(v)?),
     opt!(Notifications "retry" = "-1"; |c, v| c.notifications.retry = retry(v)?),

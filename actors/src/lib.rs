@@ -68,9 +68,10 @@ pub use settings::PUBLISH_WINDOW;
 pub use transport::{Transport, TransportBuilder};
 pub use warren_core::{
     AckMode, AuthMechanism, CertReqs, Config, ConfigBuilder, ConfigError, ConnectionFactory,
-    Context, IniError, IniProblem, InvalidRetry, NameError, NotificationOptions, OptionLocation,
-    Origin, Password, PikaOptions, Priority, QueueType, RemoteError, Retry, Section, Serializer,
-    SslOptions, SslOptionsProblem, Target, TlsOptions, TlsVersions, TransportHost, TransportUrl,
-    UnknownAuthMechanism, UnknownConnectionFactory, UnknownOption, UnknownSerializer, UrlError,
-    UrlPart, ValueProblem, WireError, decode, encode, parse_timestamp, rpc_routing_key,
+    Context, IniError, IniProblem, InvalidRetry, NameError, NotificationDriver,
+    NotificationOptions, OptionLocation, Origin, Password, PikaOptions, Priority, QueueType,
+    RemoteError, Retry, Section, Serializer, SslOptions, SslOptionsProblem, Target, TlsOptions,
+    TlsVersions, TransportHost, TransportUrl, UnknownAuthMechanism, UnknownConnectionFactory,
+    UnknownNotificationDriver, UnknownOption, UnknownSerializer, UrlError, UrlPart, ValueProblem,
+    WireError, decode, encode, parse_timestamp, rpc_routing_key,
 };

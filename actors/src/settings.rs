@@ -3,7 +3,7 @@
 use std::num::NonZeroUsize;
 use std::time::Duration;
 
-use warren_core::{Config, QueueType, Retry, Serializer, TlsOptions};
+use warren_core::{Config, NotificationSinks, QueueType, Retry, Serializer, TlsOptions};
 
 use crate::Error;
 use crate::connection::{ConnectionSettings, HostEndpoint, TlsClient};
@@ -209,6 +209,8 @@ pub(crate) struct NotifierSettings {
     pub(crate) queue_type: QueueType,
     pub(crate) serializer: Serializer,
     pub(crate) topics: Vec<String>,
+    /// What `[oslo_messaging_notifications] driver` makes of each notification.
+    pub(crate) sinks: NotificationSinks,
     /// `[oslo_messaging_notifications] retry`, what oslo's Notifier passes.
     pub(crate) retry: Retry,
     pub(crate) retry_delay: Duration,
@@ -223,6 +225,7 @@ impl NotifierSettings {
             queue_type: QueueType::from_quorum_queues(p.quorum_queues),
             serializer: p.default_serializer_type,
             topics: config.notifications.topics.clone(),
+            sinks: NotificationSinks::of(&config.notifications.driver),
             retry: config.notifications.retry,
             retry_delay: p.notification_retry_delay,
         }

@@ -385,3 +385,43 @@ fn bench_notify_reports_every_notification_confirmed() {
     );
     delete_queues(&[queue]);
 }
+
+#[test]
+fn with_driver_log_notify_logs_one_line_without_the_payload_and_publishes_nothing() {
+    require_broker();
+    let topic = unique("cli-driver-log");
+    let marker = "payload-marker-that-must-not-be-logged";
+    let conf = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("cli_notify_{topic}.conf"));
+    std::fs::write(&conf, "[oslo_messaging_notifications]\ndriver = log\n")
+        .expect("the target tmp dir is writable");
+    let out = warren()
+        .args(["notify", "--transport-url", URL, "--config-file"])
+        .arg(&conf)
+        .args(["--topic", &topic, "--event-type", "cli.logged", "--payload"])
+        .arg(json!({ "secret": marker }).to_string())
+        .env_remove("WARREN_LOG")
+        .output()
+        .expect("run warren notify");
+    assert_success(&out);
+    let err = String::from_utf8_lossy(&out.stderr);
+    let logged: Vec<&str> = err.lines().filter(|l| l.contains("cli.logged")).collect();
+    assert_eq!(logged.len(), 1, "one line per notification:\n{err}");
+    assert!(
+        logged[0].contains("INFO") && logged[0].contains("warren-cli"),
+        "{err}"
+    );
+    assert!(
+        !err.contains(marker),
+        "the payload stays out of logs:\n{err}"
+    );
+    // Published, it would have left a store-and-forward queue behind.
+    let queues = Command::new("rabbitmqctl")
+        .args(["-q", "list_queues", "name"])
+        .output()
+        .expect("run rabbitmqctl");
+    assert!(
+        !String::from_utf8_lossy(&queues.stdout).contains(&topic),
+        "nothing was published to {topic}"
+    );
+}

@@ -4,6 +4,7 @@ use std::num::NonZeroUsize;
 use std::time::Duration;
 
 use super::*;
+use crate::NotificationDriver;
 use crate::config_error::ValueProblem;
 
 const SECRET: &str = "Sup3rSecretPw";
@@ -155,7 +156,10 @@ retry = 5
     assert_eq!(p.rpc_reply_retry_delay, Duration::from_millis(100));
     assert_eq!(p.default_rpc_retry_attempts.to_oslo(), 2);
     assert_eq!(p.rpc_retry_delay, Duration::ZERO);
-    assert_eq!(c.notifications.driver, ["messagingv2", "log"]);
+    assert_eq!(
+        c.notifications.driver,
+        [NotificationDriver::MessagingV2, NotificationDriver::Log]
+    );
     assert_eq!(c.notifications.topics, ["notifications", "audit"]);
     assert_eq!(c.notifications.retry.to_oslo(), 5);
 }
@@ -225,7 +229,7 @@ fn typed_setters_override_the_file() {
     assert_eq!(c.executor_thread_pool_size.get(), 2);
     assert_eq!(c.pika.default_rpc_retry_attempts, Retry::NoRetrier);
     assert_eq!(c.pika.rpc_retry_delay, Duration::from_millis(125));
-    assert_eq!(c.notifications.driver, ["messaging"]);
+    assert_eq!(c.notifications.driver, [NotificationDriver::Messaging]);
     assert_eq!(c.notifications.topics, ["a", "b"]);
     assert_eq!(c.pika.default_rpc_exchange, "b_rpc");
 }
@@ -409,6 +413,24 @@ fn unknown_choices_are_errors() {
         "[oslo_messaging_pika]\nconnection_factory = pooled\n",
     ));
     assert!(err.to_string().contains("new, single, read_write"), "{err}");
+}
+
+#[test]
+fn notification_drivers_warren_lacks_are_refused_at_build() {
+    // `routing` needs oslo's routing notifier file, `test` is oslo's in-process list.
+    for driver in ["routing", "test", "messagingv3"] {
+        let err = error_of(build_file(&format!(
+            "[oslo_messaging_notifications]\ndriver = messagingv2, {driver}\n"
+        )));
+        let (option, p) = problem(&err);
+        assert_eq!(option, "driver");
+        assert!(matches!(p, ValueProblem::UnknownChoice { .. }), "{err}");
+        assert!(
+            err.to_string()
+                .contains("messaging, messagingv2, log, noop"),
+            "{err}"
+        );
+    }
 }
 
 #[test]

@@ -10,6 +10,11 @@
 //! there (store and forward). Retries follow `[oslo_messaging_notifications] retry`
 //! and `notification_retry_delay`. Unlike the Python driver, which only logs it, a
 //! notification that finally cannot be delivered is an error for the caller.
+//!
+//! `[oslo_messaging_notifications] driver` decides what happens to each notification
+//! ([`warren_core::NotificationDriver`]): published (`messaging`, `messagingv2`, or
+//! no driver at all), logged in one line without its payload (`log`), or dropped
+//! (`noop` alone).
 
 use std::rc::Rc;
 use std::sync::Arc;
@@ -138,11 +143,30 @@ async fn notify(parts: Rc<NotifierParts>, msg: Notify) -> Result<(), Error> {
                 .to_owned(),
         });
     }
+    let sinks = settings.sinks;
+    if !sinks.publish && !sinks.log {
+        // `driver = noop`.
+        return Ok(());
+    }
     // The payload is already a JSON value: move it in rather than serialize it again.
     let mut envelope =
         NotificationEnvelope::new(msg.publisher_id, msg.event_type, msg.priority, &Value::Null)?
             .with_context(msg.context);
     envelope.payload = msg.payload;
+    if sinks.log {
+        // `driver = log`: oslo logs the whole message; the payload stays out of logs here.
+        tracing::info!(
+            target: "warren::notification",
+            publisher_id = %envelope.publisher_id,
+            event_type = %envelope.event_type,
+            priority = envelope.priority.name(),
+            message_id = %envelope.message_id,
+            "notification"
+        );
+    }
+    if !sinks.publish {
+        return Ok(());
+    }
     let body = envelope.to_body(settings.serializer)?;
     let properties = to_amqp(&MessageProperties::notification(
         settings.serializer,

@@ -6,7 +6,9 @@
 //! connection, each on its own channels), the [`ChannelPool`] of publisher
 //! [`ChannelActor`](crate::ChannelActor)s, the [`ReplyWaiter`] (it declares its queue
 //! with the first call, as the Pika driver does), the [`RpcClientActor`] and the
-//! [`NotifierActor`]. The transport owns them: they live on, and restart after
+//! [`NotifierActor`]. When `[oslo_messaging_notifications] transport_url` is set, the
+//! notifier and the notification listeners use a second connection, to that URL, with
+//! a pool of its own ([`Config::for_notifications`]). The transport owns them: they live on, and restart after
 //! failures, whatever happens to the arbiters of the services calling them, until
 //! [`Transport::close`]. Each actor gets its own settings and the addresses it talks
 //! to when it is built.
@@ -45,9 +47,53 @@ struct Tree {
     reply_waiter: Addr<ReplyWaiter>,
     client: Addr<RpcClientActor>,
     notifier: Addr<NotifierActor>,
+    /// The connection and pool of the notification transport when it is not the
+    /// transport's own connection.
+    notification_bus: Option<NotificationBus>,
     /// Handed to each RPC server and listener started on the transport.
     server: ServerSettings,
     listener: ListenerSettings,
+}
+
+/// Wait until `connection` is up, at most `timeout`; see [`Transport::ready`].
+async fn connected(
+    connection: &Addr<HostConnection>,
+    timeout: std::time::Duration,
+) -> Result<(), Error> {
+    // A channel is what every user of the connection waits for: its opening answers
+    // "connected" with the connection's own readiness rules.
+    match tokio::time::timeout(timeout, connection.send(OpenChannel)).await {
+        Ok(Ok(Ok(channel))) => {
+            let _ = channel
+                .close(200, "warren: connection checked".into())
+                .await;
+            Ok(())
+        }
+        Ok(Ok(Err(e))) => Err(e),
+        Ok(Err(_)) => Err(Error::Shutdown),
+        Err(_) => {
+            let waited = Error::Timeout {
+                waiting_for: "a connection to RabbitMQ",
+                after: timeout,
+            };
+            Err(unavailable_or(connection, waited).await)
+        }
+    }
+}
+
+/// A connection of its own for notifications and their listeners, and its pool.
+struct NotificationBus {
+    connection: Addr<HostConnection>,
+    pool: Addr<ChannelPool>,
+}
+
+impl Tree {
+    /// The connection notification listeners consume on.
+    fn notification_connection(&self) -> &Addr<HostConnection> {
+        self.notification_bus
+            .as_ref()
+            .map_or(&self.connection, |bus| &bus.connection)
+    }
 }
 
 /// How the transport names itself to the broker.
@@ -101,7 +147,7 @@ impl TransportBuilder {
         let name = self
             .connection_name
             .unwrap_or_else(|| format!("warren:{}:{}", self.prog, std::process::id()));
-        let settings = connection_settings(&config, name)?;
+        let settings = connection_settings(&config, name.clone())?;
         let reply_queue = warren_core::new_reply_queue_name(self.project.as_deref(), &self.prog)
             .map_err(|e| Error::Config {
                 reason: format!("cannot name the reply queue: {e}"),
@@ -128,9 +174,32 @@ impl TransportBuilder {
                 RpcClientActor::new(settings, pool, connection, waiter)
             })
         };
+        // Notifications and their listeners use the notification transport: this
+        // connection, or one of their own when [oslo_messaging_notifications]
+        // transport_url is set (oslo's get_notification_transport).
+        let notification_config = config.for_notifications();
+        let notification_bus = if config.notifications.transport_url.is_some() {
+            let hosts = endpoints(&notification_config)?;
+            let settings = connection_settings(&notification_config, format!("{name}:notify"))?;
+            let runtime = lapin_runtime()?;
+            let connection = Supervisor::start_in_arbiter(&site, move |_| {
+                HostConnection::new(hosts, settings, runtime)
+            });
+            let pool = {
+                let (connection, settings) =
+                    (connection.clone(), pool_settings(&notification_config));
+                Supervisor::start_in_arbiter(&site, move |_| ChannelPool::new(connection, settings))
+            };
+            Some(NotificationBus { connection, pool })
+        } else {
+            None
+        };
         let notifier = {
-            let settings = NotifierSettings::from_config(&config);
-            let (pool, connection) = (pool.clone(), connection.clone());
+            let settings = NotifierSettings::from_config(&notification_config);
+            let (pool, connection) = match &notification_bus {
+                Some(bus) => (bus.pool.clone(), bus.connection.clone()),
+                None => (pool.clone(), connection.clone()),
+            };
             Supervisor::start_in_arbiter(&site, move |_| {
                 NotifierActor::new(settings, pool, connection)
             })
@@ -138,7 +207,7 @@ impl TransportBuilder {
         Ok(Transport {
             tree: Arc::new(Tree {
                 server: ServerSettings::from_config(&config),
-                listener: ListenerSettings::from_config(&config),
+                listener: ListenerSettings::from_config(&notification_config),
                 config,
                 arbiter,
                 connection,
@@ -146,6 +215,7 @@ impl TransportBuilder {
                 reply_waiter,
                 client,
                 notifier,
+                notification_bus,
             }),
         })
     }
@@ -281,7 +351,9 @@ impl Transport {
             .map_err(|_| Error::Shutdown)
     }
 
-    /// Wait until the transport is connected to a broker host, at most `timeout`.
+    /// Wait until the transport is connected to a broker host, at most `timeout`
+    /// (and its notification connection too, when notifications have their own
+    /// `transport_url`).
     ///
     /// Calls, casts and notifications wait for a connection on their own; this is
     /// for programs that would rather fail fast (the `warren` tool's one-shot commands
@@ -304,26 +376,13 @@ impl Transport {
     /// # Ok(()) }
     /// ```
     pub async fn ready(&self, timeout: std::time::Duration) -> Result<(), Error> {
-        let connection = &self.tree.connection;
-        // A channel is what every user of the connection waits for: its opening
-        // answers "connected" with the connection's own readiness rules.
-        match tokio::time::timeout(timeout, connection.send(OpenChannel)).await {
-            Ok(Ok(Ok(channel))) => {
-                let _ = channel
-                    .close(200, "warren: connection checked".into())
-                    .await;
-                Ok(())
-            }
-            Ok(Ok(Err(e))) => Err(e),
-            Ok(Err(_)) => Err(Error::Shutdown),
-            Err(_) => {
-                let waited = Error::Timeout {
-                    waiting_for: "a connection to RabbitMQ",
-                    after: timeout,
-                };
-                Err(unavailable_or(connection, waited).await)
-            }
+        let deadline = tokio::time::Instant::now() + timeout;
+        connected(&self.tree.connection, timeout).await?;
+        if let Some(bus) = &self.tree.notification_bus {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            connected(&bus.connection, left).await?;
         }
+        Ok(())
     }
 
     /// Close the connection gracefully, stop reconnecting and stop the transport's
@@ -332,6 +391,9 @@ impl Transport {
     pub async fn close(&self) {
         let _ = self.tree.reply_waiter.send(CloseReplyWaiter).await;
         let _ = self.tree.connection.send(CloseConnection).await;
+        if let Some(bus) = &self.tree.notification_bus {
+            let _ = bus.connection.send(CloseConnection).await;
+        }
         self.tree.arbiter.stop();
     }
 }

@@ -100,7 +100,7 @@ impl NotificationListener {
         let tree = &transport.tree;
         crate::notify::launch_listener(
             tree.listener.clone(),
-            tree.connection.clone(),
+            tree.notification_connection().clone(),
             targets,
             endpoints,
             options,

@@ -52,12 +52,13 @@ fn main() -> ExitCode {
     // return of a first notification to a topic without a queue (store and forward).
     // warren reports real failures itself, without bodies.
     let quiet_lapin = "lapin::channel=off,lapin::returned_messages=off";
+    // `[oslo_messaging_notifications] driver = log` writes its lines here: shown, as
+    // they are what that driver is for.
+    let defaults = format!("warn,warren::notification=info,{quiet_lapin}");
     let default_filter = match command {
         // Long-running: also say when the connection comes up (again).
-        Command::Serve(_) | Command::Listen(_) => {
-            format!("warn,warren::connection=info,{quiet_lapin}")
-        }
-        _ => format!("warn,{quiet_lapin}"),
+        Command::Serve(_) | Command::Listen(_) => format!("{defaults},warren::connection=info"),
+        _ => defaults,
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("WARREN_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter));
