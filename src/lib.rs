@@ -20,6 +20,7 @@
 //! | `config_error` | [`ConfigError`]: which option, which section, which file and line |
 //! | `pika_options` | [`PikaOptions`]: the `[oslo_messaging_pika]` section |
 //! | `notification_options` | [`NotificationOptions`]: `[oslo_messaging_notifications]` |
+//! | `inert_option` | [`InertOption`]: accepted values warren cannot act on, and why |
 //! | `notification_driver` | [`NotificationDriver`]: `messaging`, `messagingv2`, `log`, `noop` |
 //! | `section` | [`Section`]: the three sections warren reads |
 //! | `retry` | [`Retry`]: oslo's `-1` / `0` / `N` attempt counts |
@@ -72,6 +73,7 @@ mod endpoint_selection;
 mod fields;
 mod header_value;
 mod incoming_checks;
+mod inert_option;
 mod ini;
 mod msgpack;
 mod msgpack_ext;
@@ -80,6 +82,8 @@ mod notification_driver;
 mod notification_envelope;
 mod notification_options;
 mod notification_topology;
+#[cfg(test)]
+mod option_evidence;
 mod option_table;
 mod option_value;
 mod password;
@@ -115,6 +119,7 @@ pub use context::{CONTEXT_PREFIX, Context};
 pub use endpoint_selection::{AccessPolicy, DispatchError, EndpointInfo, select_endpoint};
 pub use header_value::HeaderValue;
 pub use incoming_checks::{DEFAULT_MAX_MESSAGE_BODY_SIZE, check_body_size, incoming_serializer};
+pub use inert_option::InertOption;
 pub use ini::{IniDocument, IniEntry, IniError, IniProblem};
 pub use naming::{
     ALL_WORKERS, AckMode, MAX_NAME_BYTES, NameError, check_name, new_reply_queue_name,

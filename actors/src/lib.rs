@@ -68,7 +68,7 @@ pub use settings::PUBLISH_WINDOW;
 pub use transport::{Transport, TransportBuilder};
 pub use warren_core::{
     AckMode, AuthMechanism, CertReqs, Config, ConfigBuilder, ConfigError, ConnectionFactory,
-    Context, IniError, IniProblem, InvalidRetry, NameError, NotificationDriver,
+    Context, InertOption, IniError, IniProblem, InvalidRetry, NameError, NotificationDriver,
     NotificationOptions, OptionLocation, Origin, Password, PikaOptions, Priority, QueueType,
     RemoteError, Retry, Section, Serializer, SslOptions, SslOptionsProblem, Target, TlsOptions,
     TlsVersions, TransportHost, TransportUrl, UnknownAuthMechanism, UnknownConnectionFactory,

@@ -425,3 +425,34 @@ fn with_driver_log_notify_logs_one_line_without_the_payload_and_publishes_nothin
         "nothing was published to {topic}"
     );
 }
+
+#[test]
+fn an_option_without_effect_is_named_once_with_the_reason() {
+    require_broker();
+    let conf = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("cli_notify_{}.conf", unique("inert")));
+    std::fs::write(
+        &conf,
+        "[oslo_messaging_pika]\nconnection_factory = read_write\n\
+         [oslo_messaging_notifications]\ndriver = noop\n",
+    )
+    .expect("the target tmp dir is writable");
+    let out = warren()
+        .args(["notify", "--transport-url", URL, "--config-file"])
+        .arg(&conf)
+        .args(["--topic", "t", "--event-type", "cli.inert"])
+        .env_remove("WARREN_LOG")
+        .output()
+        .expect("run warren notify");
+    assert_success(&out);
+    let err = String::from_utf8_lossy(&out.stderr);
+    let named: Vec<&str> = err
+        .lines()
+        .filter(|l| l.contains("connection_factory = read_write has no effect"))
+        .collect();
+    assert_eq!(named.len(), 1, "{err}");
+    assert!(
+        named[0].contains("WARN") && named[0].contains("two transports"),
+        "{err}"
+    );
+}

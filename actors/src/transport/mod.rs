@@ -142,6 +142,9 @@ impl TransportBuilder {
             });
         }
         let config = self.config;
+        for inert in config.inert_options() {
+            tracing::warn!(option = inert.name, "{inert}");
+        }
         let hosts = endpoints(&config)?;
         let runtime = lapin_runtime()?;
         let name = self
