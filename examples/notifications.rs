@@ -14,7 +14,8 @@
 //! be separate processes, or Python services. Like any oslo listener queue, the two pool
 //! queues (`example-notifications-<pid>-billing` and `-audit`) stay on the broker after
 //! the demo (`rabbitmqctl delete_queue NAME` removes them). It ends by itself once both
-//! pools have every notification, or with an error when no broker answers within 10 s.
+//! pools have every notification, or with status 1 and the host and cause when no
+//! broker answers within 10 s.
 //! Run it against a local broker:
 //!
 //! ```sh
@@ -111,7 +112,17 @@ impl Handler<NotificationReceived> for BillingWorker {
 }
 
 #[actix::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> std::process::ExitCode {
+    match run().await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("notifications: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let url = std::env::var("WARREN_URL")
         .unwrap_or_else(|_| "pika://guest:guest@127.0.0.1:5672/".to_owned());
     let url: warren::TransportUrl = url.parse()?;
@@ -121,6 +132,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let transport = Transport::builder(config)
         .connection_name("warren-example-notifications")
         .start()?;
+    // The transport would keep trying; the demo gives up and says why.
+    let wait = Duration::from_secs(10);
+    transport.ready(wait).await?;
     let topic = format!("example-notifications-{}", std::process::id());
     let target = [Target::new(&topic)];
 
@@ -152,17 +166,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         vec![audit],
         ListenerOptions::default().pool(format!("{topic}-audit")),
     )?);
-    // The transport keeps reconnecting while the broker is away; the demo gives up.
-    let wait = Duration::from_secs(10);
     let all_ready = async {
         for l in &listeners {
             l.ready().await?;
         }
         Ok::<_, Error>(())
     };
-    tokio::time::timeout(wait, all_ready).await.map_err(|_| {
-        format!("no RabbitMQ answered at {url} within {wait:?}; start one or set WARREN_URL")
-    })??;
+    tokio::time::timeout(wait, all_ready)
+        .await
+        .map_err(|_| format!("the listeners were not consuming on {url} within {wait:?}"))??;
 
     // The emitting service.
     let compute = Compute {

@@ -13,6 +13,8 @@
 //! # or another broker:
 //! WARREN_URL=pika://user:pass@host:5672/ cargo run --example rpc_service
 //! ```
+//!
+//! Without a broker it exits with status 1 within 10 s, naming the host and the cause.
 
 use actix::prelude::*;
 use serde::Deserialize;
@@ -70,7 +72,17 @@ impl Handler<Compute> for Frontend {
 }
 
 #[actix::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> std::process::ExitCode {
+    match run().await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("rpc_service: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let url = std::env::var("WARREN_URL")
         .unwrap_or_else(|_| "pika://guest:guest@127.0.0.1:5672/".to_owned());
     let config = warren::Config::builder()
@@ -88,6 +100,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .map(ToString::to_string)
             .unwrap_or_default()
     );
+    // The transport would keep trying; the demo gives up and says why.
+    transport.ready(std::time::Duration::from_secs(10)).await?;
 
     let calculator = Endpoint::new().method("add", |_ctx, args: Add| async move {
         Ok::<_, RemoteError>(args.a + args.b)
