@@ -24,6 +24,9 @@ const NOTIFY_CONFIG: &str = "tests/notify_config.rs";
 const UNREACHABLE: &str = "tests/unreachable_broker.rs";
 const POOL: &str = "tests/pool_load.rs";
 const TLS: &str = "tests/tls.rs";
+const RETRIES: &str = "tests/option_retries.rs";
+const CAST_RETRY: &str = "a_cast_makes_default_rpc_retry_attempts_attempts_rpc_retry_delay_apart";
+const NOTIFY_RETRY: &str = "a_notification_makes_retry_attempts_notification_retry_delay_apart";
 const TUNING: &str = "heartbeat_frame_max_and_channel_max_are_negotiated_as_configured";
 const PREFETCH: &str = "each_prefetch_count_applies_to_its_consumers";
 const NAMES: &str = "exchange_names_and_rpc_queue_expiry_are_declared_as_configured";
@@ -55,7 +58,7 @@ const EVIDENCE: &[(Section, &str, Evidence)] = &[
     (Section::Pika, "default_notification_exchange", Test(EFFECTS, NAMES)),
     (Section::Pika, "notification_listener_prefetch_count", Test(EFFECTS, PREFETCH)),
     (Section::Pika, "default_notification_retry_attempts", Inert("3")),
-    (Section::Pika, "notification_retry_delay", NotYetShown),
+    (Section::Pika, "notification_retry_delay", Test(RETRIES, NOTIFY_RETRY)),
     (Section::Pika, "quorum_queues", Test("tests/quorum_queues.rs", "an_rpc_server_declares_quorum_queues_and_answers_calls")),
     (Section::Pika, "rpc_queue_expiration", Test(EFFECTS, NAMES)),
     (Section::Pika, "default_rpc_exchange", Test(EFFECTS, NAMES)),
@@ -64,12 +67,12 @@ const EVIDENCE: &[(Section, &str, Evidence)] = &[
     (Section::Pika, "rpc_reply_listener_prefetch_count", Test(EFFECTS, PREFETCH)),
     (Section::Pika, "rpc_reply_retry_attempts", NotYetShown),
     (Section::Pika, "rpc_reply_retry_delay", NotYetShown),
-    (Section::Pika, "default_rpc_retry_attempts", NotYetShown),
-    (Section::Pika, "rpc_retry_delay", NotYetShown),
+    (Section::Pika, "default_rpc_retry_attempts", Test(RETRIES, CAST_RETRY)),
+    (Section::Pika, "rpc_retry_delay", Test(RETRIES, CAST_RETRY)),
     (Section::Notifications, "driver", Test(NOTIFY_CONFIG, "driver_noop_drops_notifications_and_log_only_logs_them")),
     (Section::Notifications, "topics", Test(NOTIFY_CONFIG, "configured_topics_are_where_a_notifier_without_topics_sends")),
     (Section::Notifications, "transport_url", Test(NOTIFY_CONFIG, "the_notification_transport_url_carries_notifications_and_their_listeners")),
-    (Section::Notifications, "retry", NotYetShown),
+    (Section::Notifications, "retry", Test(RETRIES, NOTIFY_RETRY)),
 ];
 
 fn evidence_of(section: Section, name: &str) -> Vec<&'static Evidence> {
@@ -150,12 +153,8 @@ fn the_options_not_yet_shown_are_these() {
             "socket_timeout",
             "tcp_user_timeout",
             "host_connection_reconnect_delay",
-            "notification_retry_delay",
             "rpc_reply_retry_attempts",
             "rpc_reply_retry_delay",
-            "default_rpc_retry_attempts",
-            "rpc_retry_delay",
-            "retry",
         ]
     );
 }
