@@ -45,7 +45,7 @@ const EVIDENCE: &[(Section, &str, Evidence)] = &[
     (Section::Pika, "auth_mechanism", Test(TLS, "external_authentication_logs_in_as_the_certificate_s_name")),
     (Section::Pika, "socket_timeout", NotYetShown),
     (Section::Pika, "tcp_user_timeout", NotYetShown),
-    (Section::Pika, "host_connection_reconnect_delay", NotYetShown),
+    (Section::Pika, "host_connection_reconnect_delay", Test("tests/option_reconnect_delay.rs", "a_lost_connection_is_reopened_after_host_connection_reconnect_delay")),
     (Section::Pika, "connection_factory", Inert("read_write")),
     (Section::Pika, "pool_max_size", Test(POOL, "fifty_publishers_never_hold_more_than_the_pool_allows")),
     (Section::Pika, "pool_max_overflow", Test(POOL, "fifty_publishers_never_hold_more_than_the_pool_allows")),
@@ -152,7 +152,6 @@ fn the_options_not_yet_shown_are_these() {
         [
             "socket_timeout",
             "tcp_user_timeout",
-            "host_connection_reconnect_delay",
             "rpc_reply_retry_attempts",
             "rpc_reply_retry_delay",
         ]
