@@ -8,13 +8,14 @@
 //! with the first call, as the Pika driver does), the [`RpcClientActor`] and the
 //! [`NotifierActor`]. When `[oslo_messaging_notifications] transport_url` is set, the
 //! notifier and the notification listeners use a second connection, to that URL, with
-//! a pool of its own ([`Config::for_notifications`]). The transport owns them: they live on, and restart after
-//! failures, whatever happens to the arbiters of the services calling them, until
-//! [`Transport::close`]. Each actor gets its own settings and the addresses it talks
+//! a pool of its own ([`Config::for_notifications`]). The transport owns them: they
+//! live on, and restart after failures, whatever happens to the arbiters of the
+//! services calling them, until [`Transport::close`]. Each actor gets its own settings and the addresses it talks
 //! to when it is built.
 
 #[cfg(feature = "fault-injection")]
 mod faults;
+mod notification_bus;
 mod servers;
 
 use std::path::Path;
@@ -37,6 +38,7 @@ use crate::settings::{
     connection_settings, endpoints, pool_settings,
 };
 use crate::{Notifier, RpcClient};
+use notification_bus::NotificationBus;
 
 /// What a transport owns; shared by its clones.
 struct Tree {
@@ -79,12 +81,6 @@ async fn connected(
             Err(unavailable_or(connection, waited).await)
         }
     }
-}
-
-/// A connection of its own for notifications and their listeners, and its pool.
-struct NotificationBus {
-    connection: Addr<HostConnection>,
-    pool: Addr<ChannelPool>,
 }
 
 impl Tree {
@@ -182,18 +178,11 @@ impl TransportBuilder {
         // transport_url is set (oslo's get_notification_transport).
         let notification_config = config.for_notifications();
         let notification_bus = if config.notifications.transport_url.is_some() {
-            let hosts = endpoints(&notification_config)?;
-            let settings = connection_settings(&notification_config, format!("{name}:notify"))?;
-            let runtime = lapin_runtime()?;
-            let connection = Supervisor::start_in_arbiter(&site, move |_| {
-                HostConnection::new(hosts, settings, runtime)
-            });
-            let pool = {
-                let (connection, settings) =
-                    (connection.clone(), pool_settings(&notification_config));
-                Supervisor::start_in_arbiter(&site, move |_| ChannelPool::new(connection, settings))
-            };
-            Some(NotificationBus { connection, pool })
+            Some(NotificationBus::start(
+                &notification_config,
+                format!("{name}:notify"),
+                &site,
+            )?)
         } else {
             None
         };
