@@ -34,24 +34,21 @@ async fn cast_to_nobody(t: &Transport) -> (Error, Duration) {
 async fn a_cast_makes_default_rpc_retry_attempts_attempts_rpc_retry_delay_apart() {
     // rpc_response_timeout stays 60 s: the attempts, not the deadline, end these casts.
     let delay = Duration::from_secs(2);
-    let one = transport(
-        &unique("retry-one"),
-        &[
-            (Section::Pika, "default_rpc_retry_attempts", "1"),
-            (Section::Pika, "rpc_retry_delay", "2"),
-        ],
-    );
+    let attempting = |attempts: &str| {
+        transport(
+            &unique("retry-cast"),
+            &[
+                (Section::Pika, "default_rpc_retry_attempts", attempts),
+                (Section::Pika, "rpc_retry_delay", "2"),
+            ],
+        )
+    };
+    let one = attempting("1");
     let (err, took) = cast_to_nobody(&one).await;
     assert!(matches!(err, Error::Undeliverable { .. }), "{err:?}");
     assert!(took < delay, "one attempt, no pause: {took:?}");
 
-    let three = transport(
-        &unique("retry-three"),
-        &[
-            (Section::Pika, "default_rpc_retry_attempts", "3"),
-            (Section::Pika, "rpc_retry_delay", "2"),
-        ],
-    );
+    let three = attempting("3");
     let (err, took) = cast_to_nobody(&three).await;
     assert!(matches!(err, Error::Undeliverable { .. }), "{err:?}");
     assert!(

@@ -1,14 +1,14 @@
 //! `warren config`: JSON of the effective configuration, redaction, exit status 2.
 
-use std::path::PathBuf;
+mod common;
+
 use std::process::{Command, Output};
 
 const SECRET: &str = "Cli5ecretPassw0rd";
 
-fn write_conf(name: &str, text: &str) -> PathBuf {
-    let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("cli_config_{name}.conf"));
-    std::fs::write(&path, text).expect("the target tmp dir is writable");
-    path
+/// A configuration file of these tests, `cli_config_<name>.conf`.
+fn write_conf(name: &str, text: &str) -> std::path::PathBuf {
+    common::write_conf(&format!("cli_config_{name}"), text)
 }
 
 fn warren(args: &[&str]) -> Output {

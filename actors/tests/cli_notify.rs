@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{URL, require_broker, unique, warren};
+use common::{URL, require_broker, unique, warren, write_conf};
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, ExitStatus, Output, Stdio};
@@ -391,10 +391,10 @@ fn with_driver_log_notify_logs_one_line_without_the_payload_and_publishes_nothin
     require_broker();
     let topic = unique("cli-driver-log");
     let marker = "payload-marker-that-must-not-be-logged";
-    let conf = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("cli_notify_{topic}.conf"));
-    std::fs::write(&conf, "[oslo_messaging_notifications]\ndriver = log\n")
-        .expect("the target tmp dir is writable");
+    let conf = write_conf(
+        &format!("cli_notify_{topic}"),
+        "[oslo_messaging_notifications]\ndriver = log\n",
+    );
     let out = warren()
         .args(["notify", "--transport-url", URL, "--config-file"])
         .arg(&conf)
@@ -429,14 +429,11 @@ fn with_driver_log_notify_logs_one_line_without_the_payload_and_publishes_nothin
 #[test]
 fn an_option_without_effect_is_named_once_with_the_reason() {
     require_broker();
-    let conf = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("cli_notify_{}.conf", unique("inert")));
-    std::fs::write(
-        &conf,
+    let conf = write_conf(
+        &format!("cli_notify_{}", unique("inert")),
         "[oslo_messaging_pika]\nconnection_factory = read_write\n\
          [oslo_messaging_notifications]\ndriver = noop\n",
-    )
-    .expect("the target tmp dir is writable");
+    );
     let out = warren()
         .args(["notify", "--transport-url", URL, "--config-file"])
         .arg(&conf)

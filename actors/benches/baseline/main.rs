@@ -171,12 +171,19 @@ enum NotifyFormat {
     Pika,
 }
 
+impl NotifyFormat {
+    /// The mode's name.
+    fn mode(self) -> &'static str {
+        match self {
+            NotifyFormat::Plain => "notify-window",
+            NotifyFormat::Pika => "notify-pika",
+        }
+    }
+}
+
 /// Run a notification mode on one connection.
 fn notify(args: &Common, format: NotifyFormat) -> Result<Value, String> {
-    let mode = match format {
-        NotifyFormat::Plain => "notify-window",
-        NotifyFormat::Pika => "notify-pika",
-    };
+    let mode = format.mode();
     let rt = runtime(args.worker_threads).map_err(|e| e.to_string())?;
     let outcome = rt.block_on(async {
         let connection =

@@ -12,15 +12,15 @@
 use std::sync::Arc;
 
 use lapin::options::{
-    BasicPublishOptions, ConfirmSelectOptions, ExchangeDeclareOptions, QueueBindOptions,
-    QueueDeclareOptions, QueueDeleteOptions,
+    BasicPublishOptions, ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions,
+    QueueDeleteOptions,
 };
 use lapin::types::{FieldTable, ShortString};
 use lapin::{Connection, ExchangeKind};
 use tokio::runtime::Handle;
 
 use crate::load::{self, Load, Outcome};
-use crate::notify_window::stored;
+use crate::notify_window::{confirming_channel, stored};
 use crate::pika_wire::{CONTENT_TYPE, properties, version_headers};
 
 /// Run the mode on `connection`.
@@ -29,10 +29,7 @@ pub async fn run(
     load: Load,
     payload_bytes: usize,
 ) -> lapin::Result<Outcome> {
-    let channel = connection.create_channel().await?;
-    channel
-        .confirm_select(ConfirmSelectOptions::default())
-        .await?;
+    let channel = confirming_channel(connection).await?;
     let pid = std::process::id();
     let exchange: ShortString = format!("baseline_notification_{pid}").into();
     let key: ShortString = format!("baseline-notify-pika-{pid}.info").into();

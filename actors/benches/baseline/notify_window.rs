@@ -10,7 +10,7 @@ use lapin::options::{
 };
 
 use lapin::types::{FieldTable, ShortString};
-use lapin::{BasicProperties, Confirmation, Connection, PublisherConfirm};
+use lapin::{BasicProperties, Channel, Confirmation, Connection, PublisherConfirm};
 use tokio::runtime::Handle;
 
 use crate::load::{self, Load, Outcome};
@@ -27,16 +27,22 @@ pub async fn stored(
     }
 }
 
+/// A new channel on `connection`, in confirm mode.
+pub async fn confirming_channel(connection: &Connection) -> lapin::Result<Channel> {
+    let channel = connection.create_channel().await?;
+    channel
+        .confirm_select(ConfirmSelectOptions::default())
+        .await?;
+    Ok(channel)
+}
+
 /// Run the mode on `connection`.
 pub async fn run(
     connection: &Connection,
     load: Load,
     payload_bytes: usize,
 ) -> lapin::Result<Outcome> {
-    let channel = connection.create_channel().await?;
-    channel
-        .confirm_select(ConfirmSelectOptions::default())
-        .await?;
+    let channel = confirming_channel(connection).await?;
     // The default exchange routes straight to the queue named by the routing key.
     let queue: ShortString = format!("baseline-notify-{}", std::process::id()).into();
     channel

@@ -9,6 +9,13 @@ use std::time::Duration;
 /// The broker the CLI tests use.
 pub const URL: &str = "pika://guest:guest@127.0.0.1:5672/";
 
+/// Write `text` to `<stem>.conf` in the tests' scratch directory; returns its path.
+pub fn write_conf(stem: &str, text: &str) -> std::path::PathBuf {
+    let path = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("{stem}.conf"));
+    std::fs::write(&path, text).expect("the target tmp dir is writable");
+    path
+}
+
 /// The `warren` binary built for these tests.
 pub fn warren() -> Command {
     Command::new(env!("CARGO_BIN_EXE_warren"))
