@@ -2,9 +2,9 @@
 //!
 //! The pool's publisher channels and every consumer's channel are channel actors. A
 //! publisher channel is in confirm mode and keeps many publishes in flight (the pool
-//! bounds how many): lapin pairs each `basic.ack`, `basic.nack` and `basic.return` with
-//! its publish, and each [`Publish`] resolves with exactly its own outcome, in the
-//! order the channel received them.
+//! bounds how many): its [`ChannelPublisher`] pairs each `basic.ack`, `basic.nack` and
+//! `basic.return` with its publish, and each [`Publish`] resolves with exactly its own
+//! outcome.
 //!
 //! Messages handled (crate-internal): [`Publish`]; [`Subscribe`] (prefetch, declare a
 //! topology, start its consumers); [`CancelConsumers`]; [`CloseChannel`] (close and
@@ -29,8 +29,8 @@ use lapin::options::{BasicCancelOptions, ConfirmSelectOptions};
 use lapin::{BasicProperties, Consumer};
 use warren_core::{AckMode, Topology};
 
-use super::confirmed_publish::{Outgoing, PublishFailure, publish_confirmed};
-use super::return_ledger::ReturnLedger;
+use super::channel_publisher::ChannelPublisher;
+use super::confirmed_publish::{Outgoing, PublishFailure};
 use crate::Error;
 use crate::amqp;
 use crate::connection::{
@@ -53,8 +53,11 @@ pub(crate) struct ChannelSettings {
 enum Link {
     /// Opening (the mailbox waits meanwhile), or about to.
     Opening,
-    /// Open and usable.
-    Open(lapin::Channel),
+    /// Open and usable, with the task publishing on it.
+    Open {
+        channel: lapin::Channel,
+        publisher: ChannelPublisher,
+    },
     /// No channel could be opened (every broker host refuses the connection, or none
     /// came up within `open_timeout`): requests are answered with this until the next
     /// attempt.
@@ -68,8 +71,6 @@ pub struct ChannelActor {
     connection: Addr<HostConnection>,
     settings: ChannelSettings,
     link: Link,
-    /// Returns of the open channel not yet claimed by their publish.
-    returns: ReturnLedger,
     restarts: u64,
 }
 
@@ -79,7 +80,6 @@ impl ChannelActor {
             connection,
             settings,
             link: Link::Opening,
-            returns: ReturnLedger::default(),
             restarts: 0,
         }
     }
@@ -125,8 +125,8 @@ impl ChannelActor {
         }
         match opened {
             Ok(channel) => {
-                self.link = Link::Open(channel);
-                self.returns = ReturnLedger::default();
+                let publisher = ChannelPublisher::start(channel.clone());
+                self.link = Link::Open { channel, publisher };
             }
             Err(Error::Shutdown) => {
                 self.link = Link::Closed;
@@ -151,7 +151,7 @@ impl ChannelActor {
 
     /// The channel is found closed: restart and reopen.
     fn broken(&mut self, ctx: &mut Context<Self>) {
-        if let Link::Open(channel) = &self.link
+        if let Link::Open { channel, .. } = &self.link
             && !channel.status().connected()
         {
             ctx.stop();
@@ -160,8 +160,14 @@ impl ChannelActor {
 
     /// The open channel, or why a request cannot use it now.
     fn usable(&self) -> Result<lapin::Channel, Error> {
+        self.publishable().map(|(channel, _)| channel)
+    }
+
+    /// The open channel and the task publishing on it, or why a request cannot use
+    /// them now.
+    fn publishable(&self) -> Result<(lapin::Channel, ChannelPublisher), Error> {
         match &self.link {
-            Link::Open(channel) => Ok(channel.clone()),
+            Link::Open { channel, publisher } => Ok((channel.clone(), publisher.clone())),
             Link::Down(e) => Err(e.clone()),
             Link::Closed => Err(Error::Shutdown),
             Link::Opening => Err(Error::ConnectionUnavailable {
@@ -204,7 +210,7 @@ impl Actor for ChannelActor {
 impl Supervised for ChannelActor {
     fn restarting(&mut self, _ctx: &mut Context<Self>) {
         self.restarts += 1;
-        if let Link::Open(channel) = std::mem::replace(&mut self.link, Link::Opening) {
+        if let Link::Open { channel, .. } = std::mem::replace(&mut self.link, Link::Opening) {
             close(channel, "warren: channel restarting");
         }
     }
@@ -243,16 +249,15 @@ impl Handler<Publish> for ChannelActor {
     type Result = ResponseFuture<Result<(), PublishFailure>>;
 
     fn handle(&mut self, msg: Publish, ctx: &mut Context<Self>) -> Self::Result {
-        let channel = match self.usable() {
-            Ok(channel) => channel,
+        let publisher = match self.publishable() {
+            Ok((_, publisher)) => publisher,
             Err(e) => return Box::pin(async move { Err(PublishFailure::NotSent(e)) }),
         };
         let me = ctx.address();
-        let returns = self.returns.clone();
         // Not tied to the actor's context: an outstanding confirm resolves (with an
         // error, if the channel dies) even while the actor restarts.
         Box::pin(async move {
-            let result = publish_confirmed(&channel, &msg.message, msg.properties, &returns).await;
+            let result = publisher.publish(msg.message, msg.properties).await;
             if let Err(failure) = &result
                 && !failure.channel_survives()
             {
@@ -327,7 +332,7 @@ impl Handler<CancelConsumers> for ChannelActor {
     type Result = ResponseFuture<()>;
 
     fn handle(&mut self, msg: CancelConsumers, _ctx: &mut Context<Self>) -> Self::Result {
-        let Link::Open(channel) = &self.link else {
+        let Link::Open { channel, .. } = &self.link else {
             return Box::pin(async {});
         };
         let channel = channel.clone();
@@ -352,7 +357,7 @@ impl Handler<CloseChannel> for ChannelActor {
     type Result = ();
 
     fn handle(&mut self, msg: CloseChannel, ctx: &mut Context<Self>) {
-        if let Link::Open(channel) = std::mem::replace(&mut self.link, Link::Closed) {
+        if let Link::Open { channel, .. } = std::mem::replace(&mut self.link, Link::Closed) {
             close(channel, msg.0);
         }
         ctx.stop();

@@ -4,11 +4,12 @@
 //! the broker took the message (`basic.ack`), refused it (`basic.nack`), or could not
 //! route a mandatory message (`basic.return` then `basic.ack`).
 
+use std::sync::Arc;
+
 use lapin::BasicProperties;
 use lapin::options::BasicPublishOptions;
 use lapin::protocol::{AMQPErrorKind, AMQPSoftError};
 
-use super::return_ledger::{ReturnLedger, Returned};
 use crate::Error;
 
 /// A message ready to publish.
@@ -69,19 +70,19 @@ impl PublishFailure {
 }
 
 /// Publish `msg` with `properties` (this attempt's, in place of `msg.properties`) on
-/// `channel` and wait for the broker's confirm (none on a channel without confirms);
-/// `returns` tells which publish a `basic.return` belongs to.
-pub(crate) async fn publish_confirmed(
-    channel: &lapin::Channel,
-    msg: &Outgoing,
+/// `channel` and wait for the broker's confirm: lapin's confirmation, whose carried
+/// return may belong to another publish (see [`super::channel_publisher`]), or why
+/// there is none.
+pub(super) async fn publish_and_confirm(
+    channel: lapin::Channel,
+    msg: Arc<Outgoing>,
     properties: BasicProperties,
-    returns: &ReturnLedger,
-) -> Result<(), PublishFailure> {
+) -> (Arc<Outgoing>, Result<lapin::Confirmation, PublishFailure>) {
     let options = BasicPublishOptions {
         mandatory: msg.mandatory,
         immediate: false,
     };
-    let confirm = channel
+    let published = channel
         .basic_publish(
             msg.exchange.as_str().into(),
             msg.routing_key.as_str().into(),
@@ -89,28 +90,18 @@ pub(crate) async fn publish_confirmed(
             &msg.body,
             properties,
         )
-        .await
-        .map_err(|e| PublishFailure::NotSent(Error::from_lapin("basic.publish", &e)))?;
-    let (acked, carried) = match confirm.await {
-        Ok(lapin::Confirmation::Ack(carried)) => (true, carried),
-        Ok(lapin::Confirmation::Nack(carried)) => (false, carried),
-        Ok(lapin::Confirmation::NotRequested) => return Ok(()),
-        Err(e) => return Err(classify(&e)),
+        .await;
+    let confirmed = match published {
+        Ok(confirm) => confirm.await.map_err(|e| classify(&e)),
+        Err(e) => Err(PublishFailure::NotSent(Error::from_lapin(
+            "basic.publish",
+            &e,
+        ))),
     };
-    let carried = carried.map(|m| Returned {
-        exchange: m.delivery.exchange.to_string(),
-        routing_key: m.delivery.routing_key.to_string(),
-        body: m.delivery.data,
-    });
-    // An unroutable mandatory message comes back *and* is acked: check the returns.
-    let returned = returns.settle(&msg.exchange, &msg.routing_key, &msg.body, carried);
-    match (acked, returned) {
-        (true, false) => Ok(()),
-        (true, true) => Err(PublishFailure::Unroutable),
-        (false, _) => Err(PublishFailure::Nacked),
-    }
+    (msg, confirmed)
 }
 
+/// What a confirm that failed with `error` means for its publish.
 fn classify(error: &lapin::Error) -> PublishFailure {
     if let lapin::ErrorKind::ProtocolError(amqp) = error.kind() {
         match amqp.kind() {

@@ -1,6 +1,7 @@
 //! One supervised actor per AMQP channel, and what one publish on it can end in.
 
 mod channel_actor;
+mod channel_publisher;
 mod confirmed_publish;
 mod return_ledger;
 

@@ -1,18 +1,18 @@
 //! [`ReturnLedger`]: which publish a `basic.return` belongs to, on a channel with many
 //! publishes in flight.
 //!
-//! lapin hands each returned message to the next publish whose confirm it completes,
-//! not to the publish that was returned: with several publishes in flight and one
-//! `basic.ack` covering several of them, an unroutable message can be reported as
-//! acked while a routed one carries its return. RabbitMQ sends a message's
-//! `basic.return` before the ack that covers it, so the publish carrying a return is
-//! always settled no later than the returned one. The ledger therefore keeps a return
-//! that is not the carrier's own until the publish it matches (same exchange, routing
-//! key and body) settles. Two publishes that match alike are interchangeable.
+//! lapin hands each returned message to whichever publish's confirm it completes
+//! next, not to the publish that was returned: when one `basic.ack` covers several
+//! publishes, an unroutable message can be reported as acked while a routed one (or
+//! another unroutable one) carries its return. The ledger takes every carried return
+//! first and only then lets each publish claim its own (same exchange, routing key and
+//! body), so who carried what does not matter. Two publishes that match alike are
+//! interchangeable.
+//!
+//! When to claim is the caller's part: see [`super::confirm_collector`], which claims
+//! only once every confirm lapin completed alongside has deposited its return.
 
-use std::cell::RefCell;
 use std::collections::VecDeque;
-use std::rc::Rc;
 
 /// At most this many returns are kept unclaimed; older ones are forgotten (their
 /// publishes died with a channel, or were never waited for).
@@ -32,40 +32,31 @@ impl Returned {
     }
 }
 
-/// The returns of one channel that no settled publish has claimed yet. Shared by the
-/// channel actor and its publishes' futures, which all run on the actor's arbiter.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct ReturnLedger(Rc<RefCell<VecDeque<Returned>>>);
+/// The returns of one channel that no publish has claimed yet.
+#[derive(Debug, Default)]
+pub(crate) struct ReturnLedger {
+    unclaimed: VecDeque<Returned>,
+}
 
 impl ReturnLedger {
-    /// A publish of (`exchange`, `routing_key`, `body`) settled carrying `carried`:
-    /// whether it was itself returned (unroutable).
-    pub(crate) fn settle(
-        &self,
-        exchange: &str,
-        routing_key: &str,
-        body: &[u8],
-        carried: Option<Returned>,
-    ) -> bool {
-        let mut unclaimed = self.0.borrow_mut();
-        if let Some(returned) = carried {
-            if returned.is(exchange, routing_key, body) {
-                return true;
-            }
-            unclaimed.push_back(returned);
-            while unclaimed.len() > UNCLAIMED_LIMIT {
-                unclaimed.pop_front();
-            }
+    /// Keep a return some confirm carried, for its publish to claim.
+    pub(crate) fn deposit(&mut self, returned: Returned) {
+        self.unclaimed.push_back(returned);
+        while self.unclaimed.len() > UNCLAIMED_LIMIT {
+            self.unclaimed.pop_front();
         }
-        if unclaimed.is_empty() {
-            return false;
-        }
-        match unclaimed
+    }
+
+    /// Whether the publish of (`exchange`, `routing_key`, `body`) was returned
+    /// (unroutable); a return it finds is claimed, so counts for one publish only.
+    pub(crate) fn claim(&mut self, exchange: &str, routing_key: &str, body: &[u8]) -> bool {
+        match self
+            .unclaimed
             .iter()
             .position(|r| r.is(exchange, routing_key, body))
         {
             Some(i) => {
-                unclaimed.remove(i);
+                self.unclaimed.remove(i);
                 true
             }
             None => false,
@@ -86,42 +77,41 @@ mod tests {
     }
 
     #[test]
-    fn a_carried_return_of_its_own_is_the_carriers() {
-        let ledger = ReturnLedger::default();
-        assert!(ledger.settle("x", "a", b"body", Some(returned("a"))));
-        assert!(!ledger.settle("x", "b", b"body", None));
+    fn a_return_is_claimed_by_its_own_publish_whoever_carried_it() {
+        let mut ledger = ReturnLedger::default();
+        // "a" and "b" were both returned; each carried the other's return.
+        ledger.deposit(returned("b"));
+        ledger.deposit(returned("a"));
+        assert!(ledger.claim("x", "a", b"body"));
+        assert!(ledger.claim("x", "b", b"body"));
     }
 
     #[test]
-    fn a_return_carried_by_another_publish_goes_to_its_own() {
-        let ledger = ReturnLedger::default();
-        // "a" was routed but carries the return of "b", settled after it.
-        assert!(!ledger.settle("x", "a", b"body", Some(returned("b"))));
-        assert!(ledger.settle("x", "b", b"body", None));
-        // Claimed once: a later "b" was routed.
-        assert!(!ledger.settle("x", "b", b"body", None));
+    fn a_return_is_claimed_once() {
+        let mut ledger = ReturnLedger::default();
+        ledger.deposit(returned("b"));
+        assert!(!ledger.claim("x", "a", b"body"), "a was routed");
+        assert!(ledger.claim("x", "b", b"body"));
+        assert!(!ledger.claim("x", "b", b"body"), "a later b was routed");
     }
 
     #[test]
     fn bodies_and_exchanges_tell_returns_apart() {
-        let ledger = ReturnLedger::default();
-        assert!(!ledger.settle("x", "a", b"body", Some(returned("b"))));
-        assert!(!ledger.settle("x", "b", b"other", None));
-        assert!(!ledger.settle("y", "b", b"body", None));
-        assert!(ledger.settle("x", "b", b"body", None));
+        let mut ledger = ReturnLedger::default();
+        ledger.deposit(returned("b"));
+        assert!(!ledger.claim("x", "b", b"other"));
+        assert!(!ledger.claim("y", "b", b"body"));
+        assert!(ledger.claim("x", "b", b"body"));
     }
 
     #[test]
     fn unclaimed_returns_are_bounded() {
-        let ledger = ReturnLedger::default();
+        let mut ledger = ReturnLedger::default();
         for i in 0..UNCLAIMED_LIMIT + 10 {
-            ledger.settle("x", "routed", b"body", Some(returned(&i.to_string())));
+            ledger.deposit(returned(&i.to_string()));
         }
-        assert_eq!(ledger.0.borrow().len(), UNCLAIMED_LIMIT);
-        assert!(
-            !ledger.settle("x", "0", b"body", None),
-            "the oldest was forgotten"
-        );
-        assert!(ledger.settle("x", &(UNCLAIMED_LIMIT + 9).to_string(), b"body", None));
+        assert_eq!(ledger.unclaimed.len(), UNCLAIMED_LIMIT);
+        assert!(!ledger.claim("x", "0", b"body"), "the oldest was forgotten");
+        assert!(ledger.claim("x", &(UNCLAIMED_LIMIT + 9).to_string(), b"body"));
     }
 }
