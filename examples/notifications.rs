@@ -16,12 +16,11 @@
 //! the demo (`rabbitmqctl delete_queue NAME` removes them). It ends by itself once both
 //! pools have every notification, or with status 1 and the host and cause when no
 //! broker answers within 10 s.
-//! Run it against a local broker:
+//! Run it on the in-memory broker (nothing but Rust needed), or against RabbitMQ:
 //!
 //! ```sh
 //! cargo run --example notifications
-//! # or another broker:
-//! WARREN_URL=pika://user:pass@host:5672/ cargo run --example notifications
+//! WARREN_URL=pika://guest:guest@127.0.0.1:5672/ cargo run --example notifications
 //! ```
 
 use std::time::Duration;
@@ -123,8 +122,10 @@ async fn main() -> std::process::ExitCode {
 }
 
 async fn run() -> Result<(), Box<dyn std::error::Error>> {
-    let url = std::env::var("WARREN_URL")
-        .unwrap_or_else(|_| "pika://guest:guest@127.0.0.1:5672/".to_owned());
+    let url = std::env::var("WARREN_URL").unwrap_or_else(|_| {
+        println!("WARREN_URL is not set: using the in-memory broker (fake://)");
+        "fake://".to_owned()
+    });
     let url: warren::TransportUrl = url.parse()?;
     let config = warren::Config::builder()
         .transport_url(url.clone())

@@ -3,18 +3,18 @@
 //! What it shows: a `Calculator` RPC server started in the service's own arbiter, and
 //! a `Frontend` actor of the service that calls a remote method by sending a
 //! [`warren::Call`] to the RPC client actor through a `Recipient` — the way any actor
-//! of an actix service talks to warren. The round trip goes through RabbitMQ on the
-//! Pika driver's wire format, so the server could as well be a Python service.
+//! of an actix service talks to warren. Over RabbitMQ the round trip uses the Pika
+//! driver's wire format, so the server could as well be a Python service.
 //!
-//! Run it against a local broker:
+//! Run it on the in-memory broker (nothing but Rust needed), or against RabbitMQ:
 //!
 //! ```sh
 //! cargo run --example rpc_service
-//! # or another broker:
-//! WARREN_URL=pika://user:pass@host:5672/ cargo run --example rpc_service
+//! WARREN_URL=pika://guest:guest@127.0.0.1:5672/ cargo run --example rpc_service
 //! ```
 //!
-//! Without a broker it exits with status 1 within 10 s, naming the host and the cause.
+//! When the broker of `WARREN_URL` does not answer it exits with status 1 within 10 s,
+//! naming the host and the cause.
 
 use actix::prelude::*;
 use serde::Deserialize;
@@ -82,9 +82,16 @@ async fn main() -> std::process::ExitCode {
     }
 }
 
+/// `WARREN_URL`, or the in-memory broker (said in one line) when it is unset.
+fn demo_url() -> String {
+    std::env::var("WARREN_URL").unwrap_or_else(|_| {
+        println!("WARREN_URL is not set: using the in-memory broker (fake://)");
+        "fake://".to_owned()
+    })
+}
+
 async fn run() -> Result<(), Box<dyn std::error::Error>> {
-    let url = std::env::var("WARREN_URL")
-        .unwrap_or_else(|_| "pika://guest:guest@127.0.0.1:5672/".to_owned());
+    let url = demo_url();
     let config = warren::Config::builder()
         .transport_url(url.parse()?)
         .build()?;
@@ -119,7 +126,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     .start();
     for (a, b) in [(1, 2), (40, 2), (-7, 7)] {
         let sum = frontend.send(Compute { a, b }).await??;
-        println!("add({a}, {b}) = {sum}  (round trip through RabbitMQ)");
+        println!("add({a}, {b}) = {sum}");
     }
 
     server.stop().await;

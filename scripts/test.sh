@@ -6,6 +6,11 @@ cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
 bash scripts/sweep-test-queues.sh
 cargo test --workspace
+# The behavioural suites again on the in-memory broker (fake://): the same tests, the
+# same actors, no RabbitMQ. Suites that inspect or drive RabbitMQ itself stay out.
+WARREN_TEST_URL=fake:// cargo test -p warren-core \
+  --test rpc_call --test rpc_cast --test rpc_executor --test rpc_robustness \
+  --test notify_functional --test notify_pools --test option_retries --test supervision
 bash scripts/sweep-test-queues.sh
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
 if cargo tree -p warren-core -e normal | grep -E 'actix|lapin|tokio'; then

@@ -104,8 +104,9 @@ impl TransportHost {
 ///
 /// Parsing follows oslo.messaging's generic URL rules, with these choices:
 ///
-/// * The scheme is `pika` or `pika+<anything>` (case-insensitive); any other scheme is
-///   refused.
+/// * The scheme is `pika` or `pika+<anything>` (case-insensitive), or `fake` or `memory`
+///   for the in-memory broker of this process ([`TransportUrl::is_in_memory`]); any
+///   other scheme is refused.
 /// * User name, password and virtual host are percent-decoded. Write a `/`, `?`, `#` or
 ///   `@` inside a password as `%2F`, `%3F`, `%23`, `%40`.
 /// * Virtual host: `pika://h` gives `None`, `pika://h/` gives `""`, `pika://h/foo` gives
@@ -177,6 +178,15 @@ impl TransportUrl {
         }
     }
 
+    /// Whether the URL names the in-memory broker of this process (`fake://`, as
+    /// oslo.messaging's test driver, or `memory://`) rather than RabbitMQ. Its hosts
+    /// are ignored; its virtual host names one broker, shared by every transport of
+    /// the process with the same virtual host.
+    pub fn is_in_memory(&self) -> bool {
+        let family = self.scheme.split('+').next().unwrap_or_default();
+        family.eq_ignore_ascii_case("fake") || family.eq_ignore_ascii_case("memory")
+    }
+
     /// The virtual host as the URL gives it (see the type docs for `None` versus `""`).
     pub fn virtual_host(&self) -> Option<&str> {
         self.virtual_host.as_deref()
@@ -218,7 +228,10 @@ impl FromStr for TransportUrl {
         }
         let (scheme, rest) = split_scheme(s)?;
         let family = scheme.split('+').next().unwrap_or_default();
-        if !family.eq_ignore_ascii_case("pika") {
+        if !["pika", "fake", "memory"]
+            .iter()
+            .any(|known| family.eq_ignore_ascii_case(known))
+        {
             return Err(UrlError::WrongScheme {
                 scheme: scheme.to_owned(),
             });

@@ -45,7 +45,7 @@ pub enum UrlError {
     NoScheme,
     /// The scheme names another driver.
     #[error(
-        "unsupported transport scheme `{scheme}`: warren speaks the Pika driver's protocol, expected `pika://` (or `pika+<anything>://`)"
+        "unsupported transport scheme `{scheme}`: warren speaks the Pika driver's protocol, expected `pika://` (or `pika+<anything>://`), or `fake://` for the in-memory broker"
     )]
     WrongScheme {
         /// The scheme given, such as `rabbit`.

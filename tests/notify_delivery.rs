@@ -2,8 +2,6 @@
 
 mod common;
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::{
@@ -131,37 +129,9 @@ async fn a_listener_with_persistence_declares_durable_queues() {
 async fn a_requeued_notification_comes_back_when_requeue_is_allowed() {
     let t = transport(&unique("notify-requeue"));
     let topic = unique("topic");
-    let (tx, mut rx) = unbounded_channel();
-    let attempts: Arc<Mutex<HashMap<String, u32>>> = Arc::default();
-    let endpoint = NotificationEndpoint::new().on(Priority::Info, move |n| {
-        let mut seen = attempts.lock().unwrap();
-        let count = seen.entry(n.message_id.clone()).or_default();
-        *count += 1;
-        let _ = tx.send((n.message_id.clone(), *count));
-        let result = if *count == 1 {
-            NotificationResult::Requeue
-        } else {
-            NotificationResult::Handled
-        };
-        async move { result }
-    });
-    let l = NotificationListener::start(
-        &t,
-        &[Target::new(&topic)],
-        vec![endpoint],
-        ListenerOptions::default().allow_requeue(true),
-    )
-    .unwrap();
-    l.ready().await.unwrap();
-    t.notifier("p")
-        .with_topics([topic.as_str()])
-        .info(&Context::new(), "requeue", &json!(1))
-        .await
-        .unwrap();
-    let got = receive(&mut rx, 2, WAIT, "the first delivery and the redelivery").await;
+    let got = common::requeued_once(&t, &topic).await;
     assert_eq!(got[0].0, got[1].0, "the same message comes back");
     assert_eq!((got[0].1, got[1].1), (1, 2));
-    l.stop().await;
     assert_eq!(queued(&format!("{topic}.info")), Some(0));
 }
 

@@ -3,7 +3,6 @@
 
 use actix::Addr;
 
-use crate::amqp;
 use crate::connection::{HostConnection, OpenChannel};
 
 /// Declare the RPC exchange `name` (direct, non-durable, auto-delete) on a short-lived
@@ -14,8 +13,8 @@ pub(crate) async fn declare_rpc_exchange(connection: &Addr<HostConnection>, name
             .send(OpenChannel)
             .await
             .map_err(|_| crate::Error::Shutdown)??;
-        let declared = amqp::declare_exchange(&channel, name, false).await;
-        let _ = channel.close(200, "declared".into()).await;
+        let declared = channel.declare_rpc_exchange(name).await;
+        channel.close("declared").await;
         declared
     }
     .await;

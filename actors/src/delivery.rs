@@ -6,14 +6,13 @@ use std::num::NonZeroUsize;
 use std::time::Duration;
 
 use lapin::BasicProperties;
-use lapin::message::Delivery;
-use lapin::options::BasicRejectOptions;
 use lapin::types::AMQPValue;
 use warren_core::{
     HeaderValue, MessageProperties, Serializer, WireError, check_body_size, incoming_serializer,
 };
 
 use crate::Error;
+use crate::broker::Delivery;
 
 /// What the consumers need from a delivery's properties, once validated.
 #[derive(Debug, Clone)]
@@ -126,7 +125,7 @@ impl DeliveryId {
 pub(crate) fn reject_without_requeue(delivery: &Delivery) {
     let acker = delivery.acker.clone();
     actix::spawn(async move {
-        let _ = acker.reject(BasicRejectOptions { requeue: false }).await;
+        let _ = acker.reject(false).await;
     });
 }
 

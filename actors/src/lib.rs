@@ -29,6 +29,7 @@
 //! `Addr` to it stays valid.
 
 mod amqp;
+mod broker;
 mod channel;
 mod connection;
 mod declare;
@@ -37,6 +38,7 @@ mod error;
 #[cfg(feature = "fault-injection")]
 mod fault;
 mod lifecycle;
+mod memory;
 mod notify;
 mod outgoing;
 mod pool;

@@ -13,11 +13,11 @@ use std::time::Duration;
 
 use actix::prelude::*;
 use futures_util::StreamExt;
-use lapin::message::Delivery;
 use tokio::sync::oneshot;
 use warren_core::Topology;
 
 use crate::Error;
+use crate::broker::{BrokerChannel, Delivery};
 use crate::channel::{
     CancelConsumers, ChannelActor, ChannelBroken, ChannelSettings, CloseChannel, Consuming,
     RestartChannel, Subscribe,
@@ -26,13 +26,13 @@ use crate::connection::HostConnection;
 
 /// A delivery as a consumer actor's stream yields it: whether its queue is consumed
 /// without acks, and the delivery or the consumer's error.
-pub(crate) type Incoming = (bool, lapin::Result<Delivery>);
+pub(crate) type Incoming = (bool, Result<Delivery, Error>);
 
 enum Phase {
     SettingUp,
     Consuming {
         tags: Vec<String>,
-        channel: lapin::Channel,
+        channel: BrokerChannel,
     },
     Stopping,
     Stopped,
@@ -85,7 +85,7 @@ impl Lifecycle {
     /// The channel the consumers consume on while consuming: deliveries are acked
     /// there directly (a delivery's own acker takes a detour through lapin's internal
     /// task, a thread hop more per ack).
-    pub(crate) fn consumer_channel(&self) -> Option<&lapin::Channel> {
+    pub(crate) fn consumer_channel(&self) -> Option<&BrokerChannel> {
         match &self.phase {
             Phase::Consuming { channel, .. } => Some(channel),
             _ => None,

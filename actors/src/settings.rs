@@ -167,6 +167,7 @@ pub(crate) fn endpoints(config: &Config) -> Result<Vec<HostEndpoint>, Error> {
                 .as_ref()
                 .map_or_else(|| DEFAULT_USER.to_owned(), |p| p.expose().to_owned()),
             vhost: vhost.clone(),
+            in_memory: url.is_in_memory(),
         })
         .collect())
 }

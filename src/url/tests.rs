@@ -386,3 +386,32 @@ fn serializes_hosts_vhost_and_redacted_url() {
         })
     );
 }
+
+#[test]
+fn fake_and_memory_name_the_in_memory_broker() {
+    for s in [
+        "fake://",
+        "fake:///",
+        "memory://",
+        "FAKE://",
+        "memory:///tests",
+    ] {
+        let url: TransportUrl = s.parse().unwrap();
+        assert!(url.is_in_memory(), "{s}");
+    }
+    assert_eq!(
+        "memory:///tests"
+            .parse::<TransportUrl>()
+            .unwrap()
+            .effective_virtual_host(),
+        "tests"
+    );
+    for s in ["pika://h/", "pika+ssl://h/"] {
+        assert!(!s.parse::<TransportUrl>().unwrap().is_in_memory(), "{s}");
+    }
+    let msg = "rabbit://h/"
+        .parse::<TransportUrl>()
+        .unwrap_err()
+        .to_string();
+    assert!(msg.contains("fake://"), "{msg}");
+}

@@ -16,8 +16,18 @@ pub fn broker_url() -> String {
         .unwrap_or_else(|_| "pika://guest:guest@127.0.0.1:5672/".to_owned())
 }
 
-/// Fail the test loudly unless a broker accepts TCP connections on 127.0.0.1:5672.
+/// Whether the tests run on the in-memory broker (`WARREN_TEST_URL=fake://`).
+pub fn in_memory() -> bool {
+    let url = broker_url();
+    url.starts_with("fake:") || url.starts_with("memory:")
+}
+
+/// Fail the test loudly unless a broker accepts TCP connections on 127.0.0.1:5672 (or
+/// the tests run on the in-memory broker, which is always there).
 pub fn require_broker() {
+    if in_memory() {
+        return;
+    }
     let addr = ("127.0.0.1", 5672)
         .to_socket_addrs()
         .ok()
@@ -273,4 +283,45 @@ pub async fn receive<T>(
         }
     }
     out
+}
+
+/// Publish one info notification on `topic` to a listener that allows requeue and
+/// whose endpoint asks to requeue each message the first time it sees it; returns the
+/// (message id, times seen) of the first delivery and the redelivery, and stops the
+/// listener.
+pub async fn requeued_once(t: &warren::Transport, topic: &str) -> Vec<(String, u32)> {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex};
+
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let attempts: Arc<Mutex<HashMap<String, u32>>> = Arc::default();
+    let endpoint = warren::NotificationEndpoint::new().on(warren::Priority::Info, move |n| {
+        let mut seen = attempts.lock().unwrap();
+        let count = seen.entry(n.message_id.clone()).or_default();
+        *count += 1;
+        let _ = tx.send((n.message_id.clone(), *count));
+        let result = if *count == 1 {
+            warren::NotificationResult::Requeue
+        } else {
+            warren::NotificationResult::Handled
+        };
+        async move { result }
+    });
+    let l = warren::NotificationListener::start(
+        t,
+        &[warren::Target::new(topic)],
+        vec![endpoint],
+        warren::ListenerOptions::default().allow_requeue(true),
+    )
+    .expect("start the listener");
+    l.ready().await.expect("the listener consumes");
+    t.notifier("p")
+        .with_topics([topic])
+        .info(&warren::Context::new(), "requeue", &serde_json::json!(1))
+        .await
+        .expect("the notification is confirmed");
+    let wait = Duration::from_secs(10);
+    let got = receive(&mut rx, 2, wait, "the first delivery and the redelivery").await;
+    l.stop().await;
+    got
 }

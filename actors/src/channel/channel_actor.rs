@@ -25,14 +25,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix::prelude::*;
-use lapin::options::{BasicCancelOptions, ConfirmSelectOptions};
-use lapin::{BasicProperties, Consumer};
+use lapin::BasicProperties;
 use warren_core::{AckMode, Topology};
 
 use super::channel_publisher::ChannelPublisher;
 use super::confirmed_publish::{Outgoing, PublishFailure};
 use crate::Error;
-use crate::amqp;
+use crate::broker::{BrokerChannel, Consumer};
 use crate::connection::{
     ConnectionState, ConnectionStateChanged, HostConnection, OpenChannel, SubscribeWeak,
 };
@@ -55,7 +54,7 @@ enum Link {
     Opening,
     /// Open and usable, with the task publishing on it.
     Open {
-        channel: lapin::Channel,
+        channel: BrokerChannel,
         publisher: ChannelPublisher,
     },
     /// No channel could be opened (every broker host refuses the connection, or none
@@ -102,10 +101,7 @@ impl ChannelActor {
                 })?
                 .map_err(|_| Error::Shutdown)??;
             if confirms {
-                channel
-                    .confirm_select(ConfirmSelectOptions::default())
-                    .await
-                    .map_err(|e| Error::from_lapin("confirm.select", &e))?;
+                channel.confirm_select().await?;
             }
             Ok::<_, Error>(channel)
         };
@@ -116,7 +112,7 @@ impl ChannelActor {
         );
     }
 
-    fn opened(&mut self, opened: Result<lapin::Channel, Error>, ctx: &mut Context<Self>) {
+    fn opened(&mut self, opened: Result<BrokerChannel, Error>, ctx: &mut Context<Self>) {
         if matches!(self.link, Link::Closed) {
             if let Ok(channel) = opened {
                 close(channel, "warren: channel closed");
@@ -152,20 +148,20 @@ impl ChannelActor {
     /// The channel is found closed: restart and reopen.
     fn broken(&mut self, ctx: &mut Context<Self>) {
         if let Link::Open { channel, .. } = &self.link
-            && !channel.status().connected()
+            && !channel.is_open()
         {
             ctx.stop();
         }
     }
 
     /// The open channel, or why a request cannot use it now.
-    fn usable(&self) -> Result<lapin::Channel, Error> {
+    fn usable(&self) -> Result<BrokerChannel, Error> {
         self.publishable().map(|(channel, _)| channel)
     }
 
     /// The open channel and the task publishing on it, or why a request cannot use
     /// them now.
-    fn publishable(&self) -> Result<(lapin::Channel, ChannelPublisher), Error> {
+    fn publishable(&self) -> Result<(BrokerChannel, ChannelPublisher), Error> {
         match &self.link {
             Link::Open { channel, publisher } => Ok((channel.clone(), publisher.clone())),
             Link::Down(e) => Err(e.clone()),
@@ -177,12 +173,8 @@ impl ChannelActor {
     }
 }
 
-fn close(channel: lapin::Channel, reason: &'static str) {
-    actix::spawn(async move {
-        if channel.status().connected() {
-            let _ = channel.close(200, reason.into()).await;
-        }
-    });
+fn close(channel: BrokerChannel, reason: &'static str) {
+    actix::spawn(async move { channel.close(reason).await });
 }
 
 impl Actor for ChannelActor {
@@ -279,7 +271,7 @@ pub(crate) struct Subscribe {
 pub(crate) struct Consuming {
     pub(crate) no_ack: bool,
     pub(crate) consumer: Consumer,
-    pub(crate) channel: lapin::Channel,
+    pub(crate) channel: BrokerChannel,
 }
 
 impl Message for Subscribe {
@@ -297,12 +289,12 @@ impl Handler<Subscribe> for ChannelActor {
         let me = ctx.address();
         Box::pin(async move {
             let subscribed = async {
-                amqp::set_prefetch(&channel, msg.prefetch).await?;
-                amqp::declare_topology(&channel, &msg.topology).await?;
+                channel.set_prefetch(msg.prefetch).await?;
+                channel.declare_topology(&msg.topology).await?;
                 let mut consumers = Vec::new();
                 for (queue, ack) in msg.topology.consumers() {
                     let no_ack = matches!(ack, AckMode::NoAck);
-                    let consumer = amqp::consume(&channel, queue, no_ack).await?;
+                    let consumer = channel.consume(queue, no_ack).await?;
                     consumers.push(Consuming {
                         no_ack,
                         consumer,
@@ -338,9 +330,7 @@ impl Handler<CancelConsumers> for ChannelActor {
         let channel = channel.clone();
         Box::pin(async move {
             for tag in msg.0 {
-                let _ = channel
-                    .basic_cancel(tag.as_str().into(), BasicCancelOptions::default())
-                    .await;
+                channel.cancel(&tag).await;
             }
         })
     }

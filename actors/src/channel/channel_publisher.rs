@@ -29,12 +29,14 @@ use tokio::sync::{mpsc, oneshot};
 use super::confirmed_publish::{Outgoing, PublishFailure, publish_and_confirm};
 use super::return_ledger::{ReturnLedger, Returned};
 use crate::Error;
+use crate::broker::BrokerChannel;
+use crate::memory::MemoryChannel;
 
 /// What one publish ends in.
 type Outcome = Result<(), PublishFailure>;
 
 /// A publish asked for.
-struct Request {
+pub(crate) struct Request {
     message: Arc<Outgoing>,
     properties: BasicProperties,
     outcome: oneshot::Sender<Outcome>,
@@ -47,19 +49,29 @@ struct Completed {
     outcome: oneshot::Sender<Outcome>,
 }
 
-/// Hands publishes to the publishing task of one channel. Cheap to clone.
+/// Hands publishes to the publishing task of one channel (on the in-memory broker,
+/// which confirms at once, publishes directly). Cheap to clone.
 #[derive(Debug, Clone)]
-pub(crate) struct ChannelPublisher {
-    requests: mpsc::UnboundedSender<Request>,
+pub(crate) enum ChannelPublisher {
+    Amqp {
+        requests: mpsc::UnboundedSender<Request>,
+    },
+    Memory(MemoryChannel),
 }
 
 impl ChannelPublisher {
-    /// Start publishing on `channel` from a task on the current arbiter. The task
-    /// ends once every handle is dropped and every publish handed to it has settled.
-    pub(crate) fn start(channel: lapin::Channel) -> Self {
-        let (requests, incoming) = mpsc::unbounded_channel();
-        actix::spawn(publish_all(channel, incoming));
-        Self { requests }
+    /// Start publishing on `channel`, from a task on the current arbiter for a
+    /// RabbitMQ channel. The task ends once every handle is dropped and every publish
+    /// handed to it has settled.
+    pub(crate) fn start(channel: BrokerChannel) -> Self {
+        match channel {
+            BrokerChannel::Amqp(channel) => {
+                let (requests, incoming) = mpsc::unbounded_channel();
+                actix::spawn(publish_all(channel, incoming));
+                Self::Amqp { requests }
+            }
+            BrokerChannel::Memory(channel) => Self::Memory(channel),
+        }
     }
 
     /// Publish `message` with `properties` (this attempt's, in place of
@@ -70,13 +82,17 @@ impl ChannelPublisher {
         message: Arc<Outgoing>,
         properties: BasicProperties,
     ) -> Result<(), PublishFailure> {
+        let requests = match self {
+            Self::Amqp { requests } => requests,
+            Self::Memory(channel) => return channel.publish(&message, &properties),
+        };
         let (outcome, settled) = oneshot::channel();
         let request = Request {
             message,
             properties,
             outcome,
         };
-        if self.requests.send(request).is_err() {
+        if requests.send(request).is_err() {
             return Err(PublishFailure::NotSent(Error::Shutdown));
         }
         // Dropped unanswered only when the arbiter stops under the task.

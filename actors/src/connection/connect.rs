@@ -232,6 +232,7 @@ mod tests {
             username: "u".into(),
             password: "secret".into(),
             vhost: "/".into(),
+            in_memory: false,
         }
     }
 

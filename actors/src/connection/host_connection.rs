@@ -29,6 +29,8 @@ use super::host_endpoint::{ConnectionSettings, HostEndpoint};
 use super::rotation::{HostRotation, NextHost};
 use super::state::{ConnectionState, ConnectionStateChanged};
 use crate::Error;
+use crate::broker::{BrokerChannel, BrokerConnection};
+use crate::memory::MemoryBroker;
 
 /// Where the actor is in its connection's life.
 enum Link {
@@ -38,7 +40,7 @@ enum Link {
     Connecting { index: usize },
     /// Connected to host `index`.
     Connected {
-        connection: Arc<lapin::Connection>,
+        connection: BrokerConnection,
         index: usize,
     },
     /// Closed on request: stays so.
@@ -54,7 +56,7 @@ pub struct HostConnection {
     link: Link,
     attempt: u32,
     subscribers: Vec<Subscriber>,
-    parked: Vec<oneshot::Sender<Result<lapin::Channel, Error>>>,
+    parked: Vec<oneshot::Sender<Result<BrokerChannel, Error>>>,
     restarts: u64,
     /// Why the last attempt or connection failed; cleared once connected. Kept across
     /// restarts so callers waiting on a dead broker can be told why.
@@ -118,6 +120,11 @@ impl HostConnection {
             }
         };
         let endpoint = self.hosts[index].clone();
+        if endpoint.in_memory {
+            let broker = MemoryBroker::of_vhost(&endpoint.vhost);
+            self.on_connected(index, BrokerConnection::Memory(broker), ctx);
+            return;
+        }
         self.attempt += 1;
         self.link = Link::Connecting { index };
         self.publish_state(ConnectionState::Connecting {
@@ -131,7 +138,20 @@ impl HostConnection {
             attempt
                 .into_actor(self)
                 .map(move |result, act, ctx| match result {
-                    Ok(connection) => act.on_connected(index, connection, ctx),
+                    Ok(connection) => {
+                        if matches!(act.link, Link::Closed) {
+                            // Closed while the attempt was under way: do not keep it.
+                            actix::spawn(async move {
+                                let _ = connection
+                                    .close(200, "warren transport closed".into())
+                                    .await;
+                            });
+                            return;
+                        }
+                        ctx.add_stream(connection.events_listener());
+                        let connection = BrokerConnection::Amqp(Arc::new(connection));
+                        act.on_connected(index, connection, ctx);
+                    }
                     Err(failure) => {
                         act.rotation.failed(index, Instant::now());
                         act.attempt_failed(index, failure, ctx);
@@ -167,24 +187,16 @@ impl HostConnection {
     fn on_connected(
         &mut self,
         index: usize,
-        connection: lapin::Connection,
-        ctx: &mut Context<Self>,
+        connection: BrokerConnection,
+        _ctx: &mut Context<Self>,
     ) {
         if matches!(self.link, Link::Closed) {
-            // Closed while the attempt was under way: do not keep this connection.
-            actix::spawn(async move {
-                let _ = connection
-                    .close(200, "warren transport closed".into())
-                    .await;
-            });
             return;
         }
         self.rotation.succeeded(index);
         self.attempt = 0;
         self.refusals = 0;
         self.refused = None;
-        ctx.add_stream(connection.events_listener());
-        let connection = Arc::new(connection);
         self.link = Link::Connected {
             connection: connection.clone(),
             index,
@@ -193,7 +205,11 @@ impl HostConnection {
         self.last_failure = None;
         self.blocked = None;
         self.failures.connected();
-        tracing::info!(connection = %self.settings.connection_name, %host, "connected to RabbitMQ");
+        if self.hosts[index].in_memory {
+            tracing::info!(connection = %self.settings.connection_name, broker = %host, "connected to the in-memory broker");
+        } else {
+            tracing::info!(connection = %self.settings.connection_name, %host, "connected to RabbitMQ");
+        }
         self.publish_state(ConnectionState::Connected { host });
         for waiter in std::mem::take(&mut self.parked) {
             if waiter.is_closed() {
@@ -202,11 +218,9 @@ impl HostConnection {
             }
             let connection = connection.clone();
             actix::spawn(async move {
-                if let Err(Ok(unwanted)) = waiter.send(create_channel(&connection).await) {
+                if let Err(Ok(unwanted)) = waiter.send(connection.create_channel().await) {
                     // The caller gave up while the channel opened: do not leak it.
-                    let _ = unwanted
-                        .close(200, "warren: channel not needed".into())
-                        .await;
+                    unwanted.close("warren: channel not needed").await;
                 }
             });
         }
@@ -230,13 +244,6 @@ impl HostConnection {
         self.publish_state(ConnectionState::BackingOff { reason });
         ctx.stop();
     }
-}
-
-async fn create_channel(connection: &lapin::Connection) -> Result<lapin::Channel, Error> {
-    connection
-        .create_channel()
-        .await
-        .map_err(|e| Error::from_lapin("channel.open", &e))
 }
 
 impl Actor for HostConnection {
@@ -304,11 +311,11 @@ impl StreamHandler<lapin::Event> for HostConnection {
 pub(crate) struct OpenChannel;
 
 impl Message for OpenChannel {
-    type Result = Result<lapin::Channel, Error>;
+    type Result = Result<BrokerChannel, Error>;
 }
 
 impl Handler<OpenChannel> for HostConnection {
-    type Result = ResponseFuture<Result<lapin::Channel, Error>>;
+    type Result = ResponseFuture<Result<BrokerChannel, Error>>;
 
     fn handle(&mut self, _: OpenChannel, ctx: &mut Context<Self>) -> Self::Result {
         match &self.link {
@@ -316,8 +323,8 @@ impl Handler<OpenChannel> for HostConnection {
                 let connection = connection.clone();
                 let me = ctx.address();
                 Box::pin(async move {
-                    let opened = create_channel(&connection).await;
-                    if opened.is_err() && !connection.status().connected() {
+                    let opened = connection.create_channel().await;
+                    if opened.is_err() && !connection.is_open() {
                         // The connection died without an event reaching us: restart.
                         me.do_send(ConnectionLost);
                     }
@@ -439,7 +446,7 @@ impl Handler<CloseConnection> for HostConnection {
         self.publish_state(ConnectionState::Closed);
         match previous {
             Link::Connected { connection, .. } => Box::pin(async move {
-                let close = connection.close(200, "warren transport closed".into());
+                let close = connection.close(200, "warren transport closed");
                 let _ = tokio::time::timeout(Duration::from_secs(5), close).await;
             }),
             _ => Box::pin(async {}),
@@ -459,7 +466,7 @@ impl Handler<ConnectionLost> for HostConnection {
 
     fn handle(&mut self, _: ConnectionLost, ctx: &mut Context<Self>) {
         if let Link::Connected { connection, .. } = &self.link
-            && !connection.status().connected()
+            && !connection.is_open()
         {
             self.fail("connection lost: opening a channel failed".to_owned(), ctx);
         }
@@ -519,7 +526,7 @@ impl Handler<crate::fault::Crash> for HostConnection {
         if let Link::Connected { connection, .. } = &self.link {
             let connection = connection.clone();
             actix::spawn(async move {
-                let _ = connection.close(320, "warren: crash injected".into()).await;
+                connection.close(320, "warren: crash injected").await;
             });
             self.fail("connection lost: crash injected by a test".to_owned(), ctx);
         }

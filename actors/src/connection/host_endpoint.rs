@@ -15,6 +15,8 @@ pub(crate) struct HostEndpoint {
     pub(crate) username: String,
     pub(crate) password: String,
     pub(crate) vhost: String,
+    /// The in-memory broker of this process (a `fake://` URL), not a RabbitMQ host.
+    pub(crate) in_memory: bool,
 }
 
 impl fmt::Debug for HostEndpoint {
@@ -32,7 +34,9 @@ impl fmt::Debug for HostEndpoint {
 
 impl fmt::Display for HostEndpoint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.host.contains(':') {
+        if self.in_memory {
+            write!(f, "in-memory broker (virtual host {:?})", self.vhost)
+        } else if self.host.contains(':') {
             write!(f, "[{}]:{}", self.host, self.port)
         } else {
             write!(f, "{}:{}", self.host, self.port)

@@ -30,15 +30,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix::prelude::*;
-use lapin::Acker;
-use lapin::message::Delivery;
-use lapin::options::BasicNackOptions;
 use warren_core::{NotificationEnvelope, Topology};
 
 use super::notification_dispatch::{dispatch_batch, dispatch_one, settle};
 use super::notification_endpoint::NotificationEndpoint;
 use super::received_notification::Notification;
 use crate::Error;
+use crate::broker::{Acker, Delivery};
 use crate::channel::Consuming;
 use crate::connection::HostConnection;
 use crate::delivery::{DeliveryId, decode_delivery, loggable, reject_without_requeue};
@@ -126,12 +124,7 @@ impl NotificationListenerActor {
             // Stopping: give it back for another listener.
             let acker = delivery.acker.clone();
             actix::spawn(async move {
-                let _ = acker
-                    .nack(BasicNackOptions {
-                        multiple: false,
-                        requeue: true,
-                    })
-                    .await;
+                let _ = acker.nack(true).await;
             });
             return;
         }

@@ -1,13 +1,12 @@
 //! Calling the endpoints for one notification or one priority's batch, and settling
 //! the deliveries (ack or requeue) afterwards.
 
+use crate::broker::Acker;
 use std::panic::AssertUnwindSafe;
 use std::rc::Rc;
 
 use futures_util::FutureExt;
 use futures_util::future::{LocalBoxFuture, join_all};
-use lapin::Acker;
-use lapin::options::{BasicAckOptions, BasicNackOptions};
 
 use super::notification_endpoint::NotificationEndpoint;
 use super::received_notification::{Notification, NotificationResult};
@@ -78,14 +77,9 @@ pub(crate) async fn dispatch_batch(
 /// rule: without `allow_requeue`, a requeue result is acknowledged).
 pub(crate) async fn settle(acker: &Acker, result: NotificationResult, allow_requeue: bool) {
     let outcome = if result == NotificationResult::Requeue && allow_requeue {
-        acker
-            .nack(BasicNackOptions {
-                multiple: false,
-                requeue: true,
-            })
-            .await
+        acker.nack(true).await
     } else {
-        acker.ack(BasicAckOptions::default()).await
+        acker.ack().await
     };
     if let Err(e) = outcome {
         // The channel is gone: the broker redelivers the message to a consumer.

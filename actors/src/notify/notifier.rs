@@ -28,7 +28,6 @@ use warren_core::{
 };
 
 use crate::Error;
-use crate::amqp;
 use crate::channel::Outgoing;
 use crate::connection::{HostConnection, OpenChannel};
 use crate::outgoing::to_amqp;
@@ -113,8 +112,8 @@ async fn declare_fallback(parts: &NotifierParts, exchange: &str, routing_key: &s
             .send(OpenChannel)
             .await
             .map_err(|_| Error::Shutdown)??;
-        let declared = amqp::declare_topology(&channel, &topology).await;
-        let _ = channel.close(200, "declared".into()).await;
+        let declared = channel.declare_topology(&topology).await;
+        channel.close("declared").await;
         declared
     }
     .await;

@@ -32,11 +32,11 @@ use std::sync::Arc;
 
 use actix::prelude::*;
 use futures_util::FutureExt;
-use lapin::message::Delivery;
 use tokio::sync::oneshot;
 use warren_core::{RpcReply, rpc_reply_topology};
 
 use crate::Error;
+use crate::broker::Delivery;
 use crate::channel::Consuming;
 use crate::connection::HostConnection;
 use crate::delivery::{DeliveryId, decode_delivery, loggable};

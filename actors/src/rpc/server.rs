@@ -37,8 +37,6 @@ use std::time::Instant;
 
 use actix::prelude::*;
 use futures_util::FutureExt;
-use lapin::message::Delivery;
-use lapin::options::{BasicAckOptions, BasicNackOptions};
 use serde_json::Value;
 use warren_core::{
     MessageProperties, RemoteError, RpcReply, RpcRequest, Serializer, WorkerIds,
@@ -48,6 +46,7 @@ use warren_core::{
 use super::dispatcher::Dispatcher;
 use super::endpoint::Ready;
 use crate::Error;
+use crate::broker::{Acker, BrokerChannel, Delivery};
 use crate::channel::{Consuming, Outgoing};
 use crate::connection::HostConnection;
 use crate::delivery::{
@@ -168,12 +167,7 @@ impl RpcServerActor {
             // Stopping: hand the request back to the broker for another server.
             let acker = delivery.acker.clone();
             actix::spawn(async move {
-                let _ = acker
-                    .nack(BasicNackOptions {
-                        multiple: false,
-                        requeue: true,
-                    })
-                    .await;
+                let _ = acker.nack(true).await;
             });
             return;
         }
@@ -321,11 +315,11 @@ impl RpcServerActor {
 /// Acks a request on the channel it came on, or with its acker when the channel is
 /// not known (it always is while consuming).
 async fn ack_request(
-    (channel, acker, tag): (Option<lapin::Channel>, lapin::Acker, u64),
-) -> lapin::Result<()> {
+    (channel, acker, tag): (Option<BrokerChannel>, Acker, u64),
+) -> Result<(), Error> {
     match channel {
-        Some(channel) => channel.basic_ack(tag, BasicAckOptions::default()).await,
-        None => acker.ack(BasicAckOptions::default()).await.map(drop),
+        Some(channel) => channel.ack(tag).await,
+        None => acker.ack().await,
     }
 }
 

@@ -66,9 +66,7 @@ async fn connected(
     // "connected" with the connection's own readiness rules.
     match tokio::time::timeout(timeout, connection.send(OpenChannel)).await {
         Ok(Ok(Ok(channel))) => {
-            let _ = channel
-                .close(200, "warren: connection checked".into())
-                .await;
+            channel.close("warren: connection checked").await;
             Ok(())
         }
         Ok(Ok(Err(e))) => Err(e),

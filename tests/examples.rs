@@ -1,5 +1,6 @@
-//! The demos, pointed at a broker that is not there, end on their own with status 1
-//! and one line naming the host and the cause, instead of waiting for ever.
+//! The demos run anywhere: without `WARREN_URL` on the in-memory broker, saying so;
+//! pointed at a broker that is not there, they end on their own with status 1 and one
+//! line naming the host and the cause, instead of waiting for ever.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -72,5 +73,34 @@ fn the_demos_say_the_broker_is_unreachable_and_why_within_their_bound() {
                 && last.contains("Connection refused"),
             "{name}: one line naming the host and the cause:\n{err}"
         );
+    }
+}
+
+#[test]
+fn without_warren_url_the_demos_run_on_the_in_memory_broker_and_say_so() {
+    let expected = [
+        ("rpc_service", "add(40, 2) = 42"),
+        ("notifications", "audit pool got all 10"),
+    ];
+    for (name, shown) in expected {
+        let mut command = Command::new(example(name));
+        command.env_remove("WARREN_URL").env("RUST_LOG", "off");
+        let (out, took) = run_bounded(command, name);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{name} after {took:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let said: Vec<&str> = stdout
+            .lines()
+            .filter(|l| l.starts_with("WARREN_URL"))
+            .collect();
+        assert_eq!(
+            said,
+            ["WARREN_URL is not set: using the in-memory broker (fake://)"],
+            "{name} says once which broker it uses:\n{stdout}"
+        );
+        assert!(stdout.contains(shown), "{name} shows its calls:\n{stdout}");
     }
 }

@@ -1,0 +1,99 @@
+//! [`MemoryChannel`]: one channel on the in-memory broker, with the operations the
+//! channel actor makes on a lapin channel.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use warren_core::{Declaration, Topology};
+
+use super::broker::{MemoryBroker, Routed};
+use crate::Error;
+use crate::broker::Consumer;
+use crate::channel::{Outgoing, PublishFailure};
+
+/// A channel of a [`MemoryBroker`]; cheap to clone (clones are the same channel).
+#[derive(Debug, Clone)]
+pub(crate) struct MemoryChannel {
+    broker: MemoryBroker,
+    id: u64,
+    open: Arc<AtomicBool>,
+}
+
+impl MemoryChannel {
+    pub(crate) fn open(broker: &MemoryBroker) -> Self {
+        Self {
+            id: broker.open_channel(),
+            broker: broker.clone(),
+            open: Arc::new(AtomicBool::new(true)),
+        }
+    }
+
+    pub(crate) fn is_open(&self) -> bool {
+        self.open.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn set_prefetch(&self, prefetch: u16) -> Result<(), Error> {
+        self.broker.set_prefetch(self.id, prefetch)
+    }
+
+    /// Declare every exchange, queue and binding of `topology`, in order.
+    pub(crate) fn declare_topology(&self, topology: &Topology) -> Result<(), Error> {
+        for step in topology.declarations() {
+            match step {
+                Declaration::Exchange(e) => self.broker.declare_exchange(&e.name),
+                Declaration::Queue(q) => self.broker.declare_queue(&q.name, q.durable)?,
+                Declaration::Bind(b) => self.broker.bind(&b.queue, &b.exchange, &b.routing_key)?,
+            }
+        }
+        Ok(())
+    }
+
+    pub(crate) fn declare_exchange(&self, name: &str) {
+        self.broker.declare_exchange(name);
+    }
+
+    pub(crate) fn consume(&self, queue: &str, no_ack: bool) -> Result<Consumer, Error> {
+        let (tag, deliveries) = self.broker.consume(self.id, queue, no_ack)?;
+        Ok(Consumer::memory(tag, deliveries))
+    }
+
+    pub(crate) fn cancel(&self, tag: &str) {
+        self.broker.cancel(self.id, tag);
+    }
+
+    /// Publish `msg`; the broker confirms at once.
+    pub(crate) fn publish(
+        &self,
+        msg: &Outgoing,
+        properties: &lapin::BasicProperties,
+    ) -> Result<(), PublishFailure> {
+        if !self.is_open() {
+            return Err(PublishFailure::NotSent(Error::ConnectionUnavailable {
+                reason: "basic.publish failed: the channel is closed".to_owned(),
+            }));
+        }
+        match self.broker.publish(
+            &msg.exchange,
+            &msg.routing_key,
+            msg.mandatory,
+            properties,
+            &msg.body,
+        ) {
+            Routed::Queued => Ok(()),
+            Routed::Unroutable => Err(PublishFailure::Unroutable),
+            Routed::NoExchange => Err(PublishFailure::ExchangeNotFound),
+        }
+    }
+
+    /// `basic.ack` of delivery `tag`.
+    pub(crate) fn ack(&self, tag: u64) -> Result<(), Error> {
+        self.broker.settle(self.id, tag, super::Settlement::Ack)
+    }
+
+    /// Close the channel: its consumers end, its unacked messages are requeued.
+    pub(crate) fn close(&self) {
+        if self.open.swap(false, Ordering::AcqRel) {
+            self.broker.close_channel(self.id);
+        }
+    }
+}
