@@ -253,6 +253,67 @@ mod tests {
         assert_eq!(amqp_uri(&endpoint(), &settings(0)).query.heartbeat, None);
     }
 
+    /// A local port that completes TCP handshakes (the kernel's backlog) and never
+    /// says a word: what a hung broker or a wrong service looks like.
+    async fn silent_port() -> (tokio::net::TcpListener, u16) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind a local port");
+        let port = listener.local_addr().expect("its address").port();
+        (listener, port)
+    }
+
+    /// The connection settings of a configuration with `option` = `value` in
+    /// `[oslo_messaging_pika]`.
+    fn configured(option: &str, value: &str) -> ConnectionSettings {
+        let config = warren_core::Config::builder()
+            .set(warren_core::Section::Pika, option, value)
+            .build()
+            .expect("a valid option");
+        crate::settings::connection_settings(&config, "test".to_owned()).expect("settings")
+    }
+
+    #[tokio::test]
+    async fn tcp_user_timeout_is_set_on_the_socket_when_configured() {
+        let (_listener, port) = silent_port().await;
+        let host = || "127.0.0.1".to_owned();
+        let timeout = Duration::from_secs(5);
+        let seven = configured("tcp_user_timeout", "7").tcp_user_timeout;
+        let set = open_socket(host(), port, timeout, seven)
+            .await
+            .expect("connect");
+        let default = configured("tcp_user_timeout", "0").tcp_user_timeout;
+        let unset = open_socket(host(), port, timeout, default)
+            .await
+            .expect("connect");
+        let user_timeout = |s: &tokio::net::TcpStream| {
+            socket2::SockRef::from(s)
+                .tcp_user_timeout()
+                .expect("read TCP_USER_TIMEOUT")
+        };
+        assert_eq!(user_timeout(&set), Some(Duration::from_secs(7)));
+        assert_eq!(user_timeout(&unset), None, "the kernel's default is kept");
+    }
+
+    #[tokio::test]
+    async fn a_peer_that_never_answers_ends_the_attempt_at_socket_timeout_plus_a_second() {
+        let (_listener, port) = silent_port().await;
+        let endpoint = HostEndpoint {
+            host: "127.0.0.1".into(),
+            port,
+            ..endpoint()
+        };
+        let settings = configured("socket_timeout", "0.3");
+        let runtime = crate::runtime::lapin_runtime().expect("the I/O runtime");
+        let failure = connect(&endpoint, &settings, runtime)
+            .await
+            .expect_err("nothing answers the AMQP header");
+        assert!(
+            matches!(failure, ConnectFailure::TimedOut { after } if after == Duration::from_millis(1300)),
+            "{failure:?}"
+        );
+    }
+
     #[test]
     fn endpoint_debug_and_display_hide_the_password() {
         let e = endpoint();
