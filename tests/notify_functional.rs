@@ -248,3 +248,41 @@ async fn a_batch_listener_gets_205_notifications_as_100_100_and_5() {
     assert_eq!(sizes, vec![100, 100, 5]);
     l.stop().await;
 }
+
+/// `NotificationListener::start_in`: the handlers run in the arbiter given, not the
+/// caller's.
+#[actix_rt::test]
+async fn a_listener_started_in_another_arbiter_handles_notifications_there() {
+    let t = transport(&unique("notify-start-in"));
+    let topic = unique("topic");
+    let site = actix::Arbiter::new();
+    let (tx, mut rx) = unbounded_channel();
+    let endpoint = NotificationEndpoint::new().on(Priority::Info, move |n| {
+        let _ = tx.send((n.payload, std::thread::current().id()));
+        async { NotificationResult::Handled }
+    });
+    let l = NotificationListener::start_in(
+        &t,
+        &site.handle(),
+        &[Target::new(&topic)],
+        vec![endpoint],
+        ListenerOptions::default(),
+    )
+    .unwrap();
+    l.ready().await.unwrap();
+    t.notifier("p")
+        .with_topics([topic.as_str()])
+        .info(&Context::new(), "there", &json!(1))
+        .await
+        .unwrap();
+    let got = receive(&mut rx, 1, WAIT, "the notification").await;
+    assert_eq!(got[0].0, json!(1));
+    assert_ne!(
+        got[0].1,
+        std::thread::current().id(),
+        "handled on the listener's own arbiter"
+    );
+    l.stop().await;
+    site.stop();
+    t.close().await;
+}

@@ -9,28 +9,31 @@ use warren_core::Topology;
 use super::Consumer;
 use crate::Error;
 use crate::amqp;
-use crate::memory::{MemoryBroker, MemoryChannel};
+use crate::memory::{MemoryChannel, MemoryConnection};
 
 /// An open connection to RabbitMQ, or the in-memory broker.
 #[derive(Debug, Clone)]
 pub(crate) enum BrokerConnection {
     Amqp(Arc<lapin::Connection>),
-    Memory(MemoryBroker),
+    Memory(MemoryConnection),
 }
 
 impl BrokerConnection {
-    /// Whether the connection is still up (the in-memory broker always is).
+    /// Whether the connection is still up.
     pub(crate) fn is_open(&self) -> bool {
         match self {
             BrokerConnection::Amqp(connection) => connection.status().connected(),
-            BrokerConnection::Memory(_) => true,
+            BrokerConnection::Memory(connection) => connection.is_open(),
         }
     }
 
     /// `connection.close` with `code` and `reason`.
     pub(crate) async fn close(&self, code: u16, reason: &str) {
-        if let BrokerConnection::Amqp(connection) = self {
-            let _ = connection.close(code, reason.into()).await;
+        match self {
+            BrokerConnection::Amqp(connection) => {
+                let _ = connection.close(code, reason.into()).await;
+            }
+            BrokerConnection::Memory(connection) => connection.close(),
         }
     }
 
@@ -42,8 +45,8 @@ impl BrokerConnection {
                 .await
                 .map(BrokerChannel::Amqp)
                 .map_err(|e| Error::from_lapin("channel.open", &e)),
-            BrokerConnection::Memory(broker) => {
-                Ok(BrokerChannel::Memory(MemoryChannel::open(broker)))
+            BrokerConnection::Memory(connection) => {
+                connection.create_channel().map(BrokerChannel::Memory)
             }
         }
     }

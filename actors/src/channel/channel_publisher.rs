@@ -18,6 +18,7 @@
 
 use std::future::Future;
 use std::sync::Arc;
+use std::task::Poll;
 
 use futures_util::stream::FuturesUnordered;
 use futures_util::{FutureExt, StreamExt};
@@ -114,7 +115,7 @@ async fn publish_all(channel: lapin::Channel, mut incoming: mpsc::UnboundedRecei
             },
             Some(first) = outstanding.next(), if !outstanding.is_empty() => {
                 let mut round = vec![first];
-                finish_round(&channel, &mut outstanding, &mut round, &mut ledger);
+                finish_round(&channel, &mut outstanding, &mut round, &mut ledger).await;
                 settle(round, &mut ledger);
             }
             else => break,
@@ -134,7 +135,7 @@ fn completion(channel: lapin::Channel, request: Request) -> impl Future<Output =
 
 /// Add to `round` every confirm that lapin completed together with, or before, the
 /// ones in it.
-fn finish_round<F: Future<Output = Completed>>(
+async fn finish_round<F: Future<Output = Completed>>(
     channel: &lapin::Channel,
     outstanding: &mut FuturesUnordered<F>,
     round: &mut Vec<Completed>,
@@ -152,7 +153,9 @@ fn finish_round<F: Future<Output = Completed>>(
             ledger.deposit(returned(message));
         }
     }
-    while let Some(Some(completed)) = outstanding.next().now_or_never() {
+    // Polled with this task's own waker (never `now_or_never`'s no-op one): the set
+    // keeps the waker of its last poll, and must wake this task for later confirms.
+    while let Poll::Ready(Some(completed)) = futures_util::poll!(outstanding.next()) {
         round.push(completed);
     }
 }

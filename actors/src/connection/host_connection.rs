@@ -30,7 +30,7 @@ use super::rotation::{HostRotation, NextHost};
 use super::state::{ConnectionState, ConnectionStateChanged};
 use crate::Error;
 use crate::broker::{BrokerChannel, BrokerConnection};
-use crate::memory::MemoryBroker;
+use crate::memory::{MemoryBroker, MemoryConnection};
 
 /// Where the actor is in its connection's life.
 enum Link {
@@ -121,8 +121,8 @@ impl HostConnection {
         };
         let endpoint = self.hosts[index].clone();
         if endpoint.in_memory {
-            let broker = MemoryBroker::of_vhost(&endpoint.vhost);
-            self.on_connected(index, BrokerConnection::Memory(broker), ctx);
+            let connection = MemoryConnection::open(MemoryBroker::of_vhost(&endpoint.vhost));
+            self.on_connected(index, BrokerConnection::Memory(connection), ctx);
             return;
         }
         self.attempt += 1;

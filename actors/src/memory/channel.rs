@@ -1,8 +1,8 @@
-//! [`MemoryChannel`]: one channel on the in-memory broker, with the operations the
-//! channel actor makes on a lapin channel.
+//! [`MemoryConnection`] and [`MemoryChannel`]: a connection and a channel on the
+//! in-memory broker, with the operations the actors make on lapin's.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use warren_core::{Declaration, Topology};
 
@@ -10,6 +10,56 @@ use super::broker::{MemoryBroker, Routed};
 use crate::Error;
 use crate::broker::Consumer;
 use crate::channel::{Outgoing, PublishFailure};
+
+/// A connection to a [`MemoryBroker`]: closing it closes its channels, as closing an
+/// AMQP connection does. Cheap to clone (clones are the same connection).
+#[derive(Debug, Clone)]
+pub(crate) struct MemoryConnection {
+    broker: MemoryBroker,
+    open: Arc<AtomicBool>,
+    channels: Arc<Mutex<Vec<MemoryChannel>>>,
+}
+
+impl MemoryConnection {
+    pub(crate) fn open(broker: MemoryBroker) -> Self {
+        Self {
+            broker,
+            open: Arc::new(AtomicBool::new(true)),
+            channels: Arc::default(),
+        }
+    }
+
+    pub(crate) fn is_open(&self) -> bool {
+        self.open.load(Ordering::Acquire)
+    }
+
+    /// `channel.open`; refused once the connection is closed.
+    pub(crate) fn create_channel(&self) -> Result<MemoryChannel, Error> {
+        let mut channels = self.channels.lock().unwrap_or_else(|e| e.into_inner());
+        if !self.is_open() {
+            return Err(Error::ConnectionUnavailable {
+                reason: "channel.open failed: the connection is closed".to_owned(),
+            });
+        }
+        channels.retain(MemoryChannel::is_open);
+        let channel = MemoryChannel {
+            id: self.broker.open_channel(),
+            broker: self.broker.clone(),
+            open: Arc::new(AtomicBool::new(true)),
+        };
+        channels.push(channel.clone());
+        Ok(channel)
+    }
+
+    /// Close the connection and every channel of it.
+    pub(crate) fn close(&self) {
+        let mut channels = self.channels.lock().unwrap_or_else(|e| e.into_inner());
+        self.open.store(false, Ordering::Release);
+        for channel in channels.drain(..) {
+            channel.close();
+        }
+    }
+}
 
 /// A channel of a [`MemoryBroker`]; cheap to clone (clones are the same channel).
 #[derive(Debug, Clone)]
@@ -20,14 +70,6 @@ pub(crate) struct MemoryChannel {
 }
 
 impl MemoryChannel {
-    pub(crate) fn open(broker: &MemoryBroker) -> Self {
-        Self {
-            id: broker.open_channel(),
-            broker: broker.clone(),
-            open: Arc::new(AtomicBool::new(true)),
-        }
-    }
-
     pub(crate) fn is_open(&self) -> bool {
         self.open.load(Ordering::Acquire)
     }
@@ -95,5 +137,21 @@ impl MemoryChannel {
         if self.open.swap(false, Ordering::AcqRel) {
             self.broker.close_channel(self.id);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn closing_the_connection_closes_its_channels_and_refuses_new_ones() {
+        let connection = MemoryConnection::open(MemoryBroker::default());
+        let channel = connection.create_channel().unwrap();
+        assert!(channel.is_open());
+        connection.close();
+        assert!(!channel.is_open());
+        assert!(!connection.is_open());
+        assert!(connection.create_channel().is_err());
     }
 }

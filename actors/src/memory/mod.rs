@@ -6,4 +6,4 @@ mod channel;
 mod queue;
 
 pub(crate) use broker::{MemoryBroker, Settlement};
-pub(crate) use channel::MemoryChannel;
+pub(crate) use channel::{MemoryChannel, MemoryConnection};

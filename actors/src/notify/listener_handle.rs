@@ -79,14 +79,15 @@ pub struct NotificationListener {
     actor: Addr<NotificationListenerActor>,
 }
 
-/// Start a [`NotificationListenerActor`] in the current arbiter
-/// ([`NotificationListener::start`] on a transport).
+/// Start a [`NotificationListenerActor`] in `site`, or the current arbiter
+/// ([`NotificationListener::start`], [`NotificationListener::start_in`]).
 pub(crate) fn launch_listener(
     settings: ListenerSettings,
     connection: Addr<HostConnection>,
     targets: &[Target],
     endpoints: Vec<NotificationEndpoint>,
     options: ListenerOptions,
+    site: Option<&actix::ArbiterHandle>,
 ) -> Result<NotificationListener, Error> {
     let invalid = |reason: String| Error::InvalidTarget { reason };
     if targets.is_empty() || targets.iter().any(|t| t.topic.is_empty()) {
@@ -142,7 +143,7 @@ pub(crate) fn launch_listener(
         None => None,
     };
     let allow_requeue = options.allow_requeue;
-    let actor = Supervisor::start(move |_| {
+    let build = move |_: &mut actix::Context<NotificationListenerActor>| {
         NotificationListenerActor::new(
             settings,
             connection,
@@ -151,7 +152,11 @@ pub(crate) fn launch_listener(
             allow_requeue,
             batch,
         )
-    });
+    };
+    let actor = match site {
+        Some(site) => Supervisor::start_in_arbiter(site, build),
+        None => Supervisor::start(build),
+    };
     Ok(NotificationListener { actor })
 }
 

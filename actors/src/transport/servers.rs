@@ -97,13 +97,43 @@ impl NotificationListener {
         endpoints: Vec<NotificationEndpoint>,
         options: ListenerOptions,
     ) -> Result<Self, Error> {
-        let tree = &transport.tree;
-        crate::notify::launch_listener(
-            tree.listener.clone(),
-            tree.notification_connection().clone(),
-            targets,
-            endpoints,
-            options,
-        )
+        listen(transport, None, targets, endpoints, options)
     }
+
+    /// Start listening as [`NotificationListener::start`] does, in the arbiter `site`
+    /// (the handlers run there): for services that manage their own threads, or to keep
+    /// slow handlers off the caller's arbiter.
+    ///
+    /// # Errors
+    ///
+    /// As [`NotificationListener::start`].
+    pub fn start_in(
+        transport: &Transport,
+        site: &ArbiterHandle,
+        targets: &[Target],
+        endpoints: Vec<NotificationEndpoint>,
+        options: ListenerOptions,
+    ) -> Result<Self, Error> {
+        listen(transport, Some(site), targets, endpoints, options)
+    }
+}
+
+/// A notification listener on `transport`'s settings and notification connection, in
+/// `site` or the current arbiter.
+fn listen(
+    transport: &Transport,
+    site: Option<&ArbiterHandle>,
+    targets: &[Target],
+    endpoints: Vec<NotificationEndpoint>,
+    options: ListenerOptions,
+) -> Result<NotificationListener, Error> {
+    let tree = &transport.tree;
+    crate::notify::launch_listener(
+        tree.listener.clone(),
+        tree.notification_connection().clone(),
+        targets,
+        endpoints,
+        options,
+        site,
+    )
 }
