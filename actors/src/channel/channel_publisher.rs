@@ -13,8 +13,9 @@
 //!
 //! Here every publish is started by this task, so every confirm lapin can complete is
 //! one it holds. When one completes, the task waits until lapin has finished the
-//! acknowledgement that completed it, takes every confirm complete by then, puts all
-//! their carried returns in the [`ReturnLedger`], and only then settles each publish.
+//! acknowledgement that completed it, takes every confirm complete by then (again,
+//! until no acknowledgement is left half-processed), puts all their carried returns
+//! in the [`ReturnLedger`], and only then settles each publish.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -134,7 +135,7 @@ fn completion(channel: lapin::Channel, request: Request) -> impl Future<Output =
 }
 
 /// Add to `round` every confirm that lapin completed together with, or before, the
-/// ones in it.
+/// ones in it, until no acknowledgement is left half-processed.
 async fn finish_round<F: Future<Output = Completed>>(
     channel: &lapin::Channel,
     outstanding: &mut FuturesUnordered<F>,
@@ -144,19 +145,29 @@ async fn finish_round<F: Future<Output = Completed>>(
     // lapin completes the publishes one acknowledgement covers while holding the
     // channel's acknowledgement lock, and `wait_for_confirms` takes that lock before
     // anything else (lapin 4.12): polling it once therefore returns only after lapin
-    // has finished the acknowledgement that completed this round's first confirm, so
-    // every confirm it covered has woken its future by now. The confirm it would wait
-    // for is not ours to keep (only `wait_for_confirms` uses it). What it returns at
-    // once are returns of confirms nobody awaited: none here, but kept all the same.
-    if let Some(Ok(unawaited)) = channel.wait_for_confirms().now_or_never() {
-        for message in unawaited {
-            ledger.deposit(returned(message));
+    // has finished the acknowledgement it is working through (blocking this thread
+    // for that long), so every confirm that acknowledgement covered has woken its
+    // future by now. A later acknowledgement may complete part of its confirms while
+    // the round drains: so barrier and drain again until a drain after a barrier finds
+    // nothing new. No publish starts meanwhile, so this ends. `wait_for_confirms` also
+    // takes (and here drops) the promise of the channel's last publish, which only
+    // `wait_for_confirms` uses and nothing here does. What it returns at once are
+    // returns of confirms nobody awaited: none here, but kept all the same.
+    loop {
+        if let Some(Ok(unawaited)) = channel.wait_for_confirms().now_or_never() {
+            for message in unawaited {
+                ledger.deposit(returned(message));
+            }
         }
-    }
-    // Polled with this task's own waker (never `now_or_never`'s no-op one): the set
-    // keeps the waker of its last poll, and must wake this task for later confirms.
-    while let Poll::Ready(Some(completed)) = futures_util::poll!(outstanding.next()) {
-        round.push(completed);
+        let before = round.len();
+        // Polled with this task's own waker (never `now_or_never`'s no-op one): the
+        // set keeps the waker of its last poll, and must wake this task later.
+        while let Poll::Ready(Some(completed)) = futures_util::poll!(outstanding.next()) {
+            round.push(completed);
+        }
+        if round.len() == before {
+            return;
+        }
     }
 }
 

@@ -9,7 +9,7 @@
 //! body), so who carried what does not matter. Two publishes that match alike are
 //! interchangeable.
 //!
-//! When to claim is the caller's part: see [`super::confirm_collector`], which claims
+//! When to claim is the caller's part: see [`super::channel_publisher`], which claims
 //! only once every confirm lapin completed alongside has deposited its return.
 
 use std::collections::VecDeque;
