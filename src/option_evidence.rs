@@ -24,8 +24,7 @@ const POOL: &str = "tests/pool_load.rs";
 const TLS: &str = "tests/tls.rs";
 const RETRIES: &str = "tests/option_retries.rs";
 const REPLY_RETRY: &str = "tests/option_reply_retry.rs";
-const REPLY_RETRY_TEST: &str =
-    "a_lost_reply_is_sent_again_rpc_reply_retry_attempts_times_rpc_reply_retry_delay_apart";
+const REPLY_RETRY_TEST: &str = "a_lost_reply_is_sent_again_up_to_rpc_reply_retry_attempts_unless_rpc_reply_retry_delay_passes_the_deadline";
 const CONNECT: &str = "actors/src/connection/connect.rs";
 const CAST_RETRY: &str = "a_cast_makes_default_rpc_retry_attempts_attempts_rpc_retry_delay_apart";
 const NOTIFY_RETRY: &str = "a_notification_makes_retry_attempts_notification_retry_delay_apart";

@@ -8,7 +8,7 @@ use lapin::options::{
 use lapin::types::{AMQPValue, FieldTable};
 use lapin::{Channel, Consumer, ExchangeKind};
 
-use warren_core::{ArgumentValue, Declaration, QueueArguments, Topology};
+use warren_core::{ArgumentValue, Declaration, QueueArguments};
 
 use crate::Error;
 
@@ -112,18 +112,11 @@ pub(crate) async fn consume(
         .map_err(|e| Error::from_lapin(&format!("basic.consume {queue:?}"), &e))
 }
 
-/// Declare every exchange, queue and binding of `topology`, in order.
-pub(crate) async fn declare_topology(channel: &Channel, topology: &Topology) -> Result<(), Error> {
-    for step in topology.declarations() {
-        match step {
-            Declaration::Exchange(e) => declare_exchange(channel, &e.name, e.durable).await?,
-            Declaration::Queue(q) => {
-                declare_queue(channel, &q.name, q.durable, &q.arguments).await?
-            }
-            Declaration::Bind(b) => {
-                bind_queue(channel, &b.queue, &b.exchange, &b.routing_key).await?
-            }
-        }
+/// Declare one exchange, queue or binding of a topology.
+pub(crate) async fn declare(channel: &Channel, step: Declaration<'_>) -> Result<(), Error> {
+    match step {
+        Declaration::Exchange(e) => declare_exchange(channel, &e.name, e.durable).await,
+        Declaration::Queue(q) => declare_queue(channel, &q.name, q.durable, &q.arguments).await,
+        Declaration::Bind(b) => bind_queue(channel, &b.queue, &b.exchange, &b.routing_key).await,
     }
-    Ok(())
 }

@@ -18,8 +18,9 @@ pub fn broker_url() -> String {
 
 /// Whether the tests run on the in-memory broker (`WARREN_TEST_URL=fake://`).
 pub fn in_memory() -> bool {
-    let url = broker_url();
-    url.starts_with("fake:") || url.starts_with("memory:")
+    broker_url()
+        .parse::<warren::TransportUrl>()
+        .is_ok_and(|url| url.is_in_memory())
 }
 
 /// Fail the test loudly unless a broker accepts TCP connections on 127.0.0.1:5672 (or

@@ -89,10 +89,13 @@ impl BrokerChannel {
 
     /// Declare every exchange, queue and binding of `topology`, in order.
     pub(crate) async fn declare_topology(&self, topology: &Topology) -> Result<(), Error> {
-        match self {
-            BrokerChannel::Amqp(channel) => amqp::declare_topology(channel, topology).await,
-            BrokerChannel::Memory(channel) => channel.declare_topology(topology),
+        for step in topology.declarations() {
+            match self {
+                BrokerChannel::Amqp(channel) => amqp::declare(channel, step).await?,
+                BrokerChannel::Memory(channel) => channel.declare(step)?,
+            }
         }
+        Ok(())
     }
 
     /// `exchange.declare` of an RPC exchange: direct, non-durable, auto-delete.

@@ -78,7 +78,11 @@ impl Acker {
                 .await
                 .map(drop)
                 .map_err(|e| Error::from_lapin("basic.nack", &e)),
-            Settle::Memory { .. } => self.memory_reject(requeue),
+            Settle::Memory {
+                broker,
+                channel,
+                tag,
+            } => broker.settle(*channel, *tag, Settlement::giving_back(requeue)),
         }
     }
 
@@ -90,24 +94,11 @@ impl Acker {
                 .await
                 .map(drop)
                 .map_err(|e| Error::from_lapin("basic.reject", &e)),
-            Settle::Memory { .. } => self.memory_reject(requeue),
+            Settle::Memory {
+                broker,
+                channel,
+                tag,
+            } => broker.settle(*channel, *tag, Settlement::giving_back(requeue)),
         }
-    }
-
-    fn memory_reject(&self, requeue: bool) -> Result<(), Error> {
-        let Settle::Memory {
-            broker,
-            channel,
-            tag,
-        } = &self.0
-        else {
-            return Ok(());
-        };
-        let settlement = if requeue {
-            Settlement::Requeue
-        } else {
-            Settlement::Drop
-        };
-        broker.settle(*channel, *tag, settlement)
     }
 }

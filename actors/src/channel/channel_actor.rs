@@ -156,14 +156,14 @@ impl ChannelActor {
 
     /// The open channel, or why a request cannot use it now.
     fn usable(&self) -> Result<BrokerChannel, Error> {
-        self.publishable().map(|(channel, _)| channel)
+        self.in_use().map(|(channel, _)| channel.clone())
     }
 
     /// The open channel and the task publishing on it, or why a request cannot use
     /// them now.
-    fn publishable(&self) -> Result<(BrokerChannel, ChannelPublisher), Error> {
+    fn in_use(&self) -> Result<(&BrokerChannel, &ChannelPublisher), Error> {
         match &self.link {
-            Link::Open { channel, publisher } => Ok((channel.clone(), publisher.clone())),
+            Link::Open { channel, publisher } => Ok((channel, publisher)),
             Link::Down(e) => Err(e.clone()),
             Link::Closed => Err(Error::Shutdown),
             Link::Opening => Err(Error::ConnectionUnavailable {
@@ -241,8 +241,8 @@ impl Handler<Publish> for ChannelActor {
     type Result = ResponseFuture<Result<(), PublishFailure>>;
 
     fn handle(&mut self, msg: Publish, ctx: &mut Context<Self>) -> Self::Result {
-        let publisher = match self.publishable() {
-            Ok((_, publisher)) => publisher,
+        let publisher = match self.in_use() {
+            Ok((_, publisher)) => publisher.clone(),
             Err(e) => return Box::pin(async move { Err(PublishFailure::NotSent(e)) }),
         };
         let me = ctx.address();

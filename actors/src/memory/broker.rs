@@ -322,6 +322,15 @@ pub(crate) enum Settlement {
 }
 
 impl Settlement {
+    /// A delivery handed back (nack or reject): to its queue when `requeue`.
+    pub(crate) fn giving_back(requeue: bool) -> Self {
+        if requeue {
+            Settlement::Requeue
+        } else {
+            Settlement::Drop
+        }
+    }
+
     fn operation(self) -> &'static str {
         match self {
             Settlement::Ack => "basic.ack",

@@ -4,7 +4,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use warren_core::{Declaration, Topology};
+use warren_core::Declaration;
 
 use super::broker::{MemoryBroker, Routed};
 use crate::Error;
@@ -78,16 +78,16 @@ impl MemoryChannel {
         self.broker.set_prefetch(self.id, prefetch)
     }
 
-    /// Declare every exchange, queue and binding of `topology`, in order.
-    pub(crate) fn declare_topology(&self, topology: &Topology) -> Result<(), Error> {
-        for step in topology.declarations() {
-            match step {
-                Declaration::Exchange(e) => self.broker.declare_exchange(&e.name),
-                Declaration::Queue(q) => self.broker.declare_queue(&q.name, q.durable)?,
-                Declaration::Bind(b) => self.broker.bind(&b.queue, &b.exchange, &b.routing_key)?,
+    /// Declare one exchange, queue or binding of a topology.
+    pub(crate) fn declare(&self, step: Declaration<'_>) -> Result<(), Error> {
+        match step {
+            Declaration::Exchange(e) => {
+                self.broker.declare_exchange(&e.name);
+                Ok(())
             }
+            Declaration::Queue(q) => self.broker.declare_queue(&q.name, q.durable),
+            Declaration::Bind(b) => self.broker.bind(&b.queue, &b.exchange, &b.routing_key),
         }
-        Ok(())
     }
 
     pub(crate) fn declare_exchange(&self, name: &str) {
