@@ -6,6 +6,10 @@ cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
 bash scripts/sweep-test-queues.sh
 cargo test --workspace
+# The patched AMQP field-table parser (vendor/amq-protocol-types/PATCHED.md): its own
+# tests, nesting bounds included; it builds outside the workspace that patches it in.
+CARGO_TARGET_DIR=target/vendor cargo test --locked \
+  --manifest-path vendor/amq-protocol-types/Cargo.toml
 # The behavioural suites again on the in-memory broker (fake://): the same tests, the
 # same actors, no RabbitMQ. Suites that inspect or drive RabbitMQ itself stay out.
 WARREN_TEST_URL=fake:// cargo test -p warren-core \

@@ -3,7 +3,7 @@
 
 use std::num::NonZeroUsize;
 
-use crate::header_value::HeaderValue;
+use crate::header_value::{HEADER_NESTING_LIMIT, HeaderValue};
 use crate::properties::{DRIVER_VERSION_HEADER, MessageProperties};
 use crate::serializer::Serializer;
 use crate::wire_error::{WireError, excerpt};
@@ -12,6 +12,29 @@ impl MessageProperties {
     /// The `version` header, if there is a headers table holding one.
     pub fn driver_version(&self) -> Option<&HeaderValue> {
         self.headers.as_ref()?.get(DRIVER_VERSION_HEADER)
+    }
+
+    /// Checks that no header nests deeper than the AMQP client reads
+    /// ([`HeaderValue::BeyondNestingLimit`]).
+    ///
+    /// # Errors
+    ///
+    /// [`WireError::HeadersTooDeep`], naming the first such header: the message cannot
+    /// be processed; reject it without requeueing.
+    pub fn check_header_depth(&self) -> Result<(), WireError> {
+        let Some(headers) = &self.headers else {
+            return Ok(());
+        };
+        match headers
+            .iter()
+            .find(|(_, value)| matches!(value, HeaderValue::BeyondNestingLimit))
+        {
+            Some((name, _)) => Err(WireError::HeadersTooDeep {
+                header: excerpt(name),
+                max_depth: HEADER_NESTING_LIMIT,
+            }),
+            None => Ok(()),
+        }
     }
 
     /// Checks that the sender speaks driver wire-protocol version 1.x.
@@ -106,9 +129,10 @@ pub fn check_body_size(size: usize, max: Option<NonZeroUsize>) -> Result<(), Wir
 
 /// Validates an incoming message's properties and picks the serializer of its body.
 ///
-/// Checks, in the Python driver's order, the driver version
-/// ([`MessageProperties::check_driver_version`]) and then the content type. A message
-/// failing either can never be processed: reject it without requeueing.
+/// Checks that the headers were read whole ([`MessageProperties::check_header_depth`]),
+/// then, in the Python driver's order, the driver version
+/// ([`MessageProperties::check_driver_version`]) and the content type. A message
+/// failing any can never be processed: reject it without requeueing.
 ///
 /// # Examples
 ///
@@ -122,9 +146,11 @@ pub fn check_body_size(size: usize, max: Option<NonZeroUsize>) -> Result<(), Wir
 ///
 /// # Errors
 ///
-/// [`WireError::UnsupportedDriverVersion`], [`WireError::BadVersionHeader`], or
-/// [`WireError::UnsupportedContentType`] (which also covers a missing content type).
+/// [`WireError::HeadersTooDeep`], [`WireError::UnsupportedDriverVersion`],
+/// [`WireError::BadVersionHeader`], or [`WireError::UnsupportedContentType`] (which also
+/// covers a missing content type).
 pub fn incoming_serializer(properties: &MessageProperties) -> Result<Serializer, WireError> {
+    properties.check_header_depth()?;
     properties.check_driver_version()?;
     properties
         .content_type
@@ -149,6 +175,27 @@ mod tests {
 
     fn text(v: &str) -> MessageProperties {
         with_version(HeaderValue::Text(v.to_owned()))
+    }
+
+    #[test]
+    fn a_header_beyond_the_nesting_limit_refuses_the_message_first() {
+        let mut props = text("2.0");
+        props
+            .headers
+            .as_mut()
+            .expect("headers")
+            .insert("x-deep".to_owned(), HeaderValue::BeyondNestingLimit);
+        let refused = Err(WireError::HeadersTooDeep {
+            header: "x-deep".to_owned(),
+            max_depth: HEADER_NESTING_LIMIT,
+        });
+        assert_eq!(props.check_header_depth(), refused);
+        // Before the version check: nothing in such headers is trusted.
+        assert_eq!(incoming_serializer(&props).map(drop), refused);
+        assert_eq!(text("1.0").check_header_depth(), Ok(()));
+        let mut none = text("1.0");
+        none.headers = None;
+        assert_eq!(none.check_header_depth(), Ok(()));
     }
 
     #[test]

@@ -117,7 +117,7 @@ pub use config_error::{ConfigError, OptionLocation, Origin, UnknownOption, Value
 pub use connection_factory::{ConnectionFactory, UnknownConnectionFactory};
 pub use context::{CONTEXT_PREFIX, Context};
 pub use endpoint_selection::{AccessPolicy, DispatchError, EndpointInfo, select_endpoint};
-pub use header_value::HeaderValue;
+pub use header_value::{HEADER_NESTING_LIMIT, HeaderValue};
 pub use incoming_checks::{DEFAULT_MAX_MESSAGE_BODY_SIZE, check_body_size, incoming_serializer};
 pub use inert_option::InertOption;
 pub use ini::{IniDocument, IniEntry, IniError, IniProblem};

@@ -124,6 +124,19 @@ pub enum WireError {
         max_depth: usize,
     },
 
+    /// A value of the AMQP `headers` table nests tables or arrays deeper than the AMQP
+    /// client parses: the client skipped it, so nothing about the headers can be trusted.
+    #[error(
+        "the `{header}` header nests tables or arrays deeper than the {max_depth} levels \
+         an AMQP header is read to"
+    )]
+    HeadersTooDeep {
+        /// The name of the header (its start only, when long).
+        header: String,
+        /// The nesting the AMQP client reads, counting the headers table itself.
+        max_depth: usize,
+    },
+
     /// The body is larger than `[oslo_messaging_pika] max_message_body_size`; it was
     /// refused before being decoded.
     #[error(

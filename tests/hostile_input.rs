@@ -12,7 +12,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use common::{payload_listener, raw_channel, receive, transport_with, unique};
+use common::{payload_listener, raw_channel, receive, transport_with, unique, wait_until_empty};
 use futures_util::StreamExt;
 use lapin::PublisherConfirm;
 use lapin::options::{
@@ -306,20 +306,6 @@ fn vm_rss_kib() -> u64 {
         .expect("VmRSS in /proc/self/status")
 }
 
-/// Waits until `rabbitmqctl` shows `queue` with no ready and no unacknowledged message.
-async fn wait_until_empty(queue: &str) {
-    let deadline = Instant::now() + WAIT;
-    loop {
-        let row =
-            common::ready_and_unacked(queue).unwrap_or_else(|| panic!("{queue} is not listed"));
-        if row == format!("{queue}\t0\t0") {
-            return;
-        }
-        assert!(Instant::now() < deadline, "messages stay queued: {row}");
-        tokio::task::yield_now().await;
-    }
-}
-
 #[derive(Deserialize)]
 struct Add {
     a: i64,
@@ -563,8 +549,8 @@ async fn a_thousand_hostile_messages_are_rejected_counted_and_survived() {
     assert_eq!(counts.restarts, 0);
 
     // Nothing is left queued or unacknowledged, while both still consume.
-    wait_until_empty(&rpc_key).await;
-    wait_until_empty(&note_queue).await;
+    wait_until_empty(&rpc_key, WAIT).await;
+    wait_until_empty(&note_queue, WAIT).await;
     let rss_after = vm_rss_kib();
     let growth_mib = (rss_after.saturating_sub(rss_before)) as f64 / 1024.0;
     let rpc_counts = server.counts().await;

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use lapin::BasicProperties;
 use lapin::types::AMQPValue;
+use lapin::types::parsing::value_exceeds_nesting_limit;
 use warren_core::{
     HeaderValue, MessageProperties, Serializer, WireError, check_body_size, incoming_serializer,
 };
@@ -40,6 +41,13 @@ fn header_value(value: &AMQPValue) -> HeaderValue {
         AMQPValue::LongLongInt(i) => HeaderValue::Int(*i),
         AMQPValue::Float(x) => HeaderValue::Float(f64::from(*x)),
         AMQPValue::Double(x) => HeaderValue::Float(*x),
+        // lapin parses header tables with warren's patched amq-protocol-types, which
+        // stops at its nesting limit and leaves a marker where it stopped.
+        AMQPValue::FieldTable(_) | AMQPValue::FieldArray(_)
+            if value_exceeds_nesting_limit(value) =>
+        {
+            HeaderValue::BeyondNestingLimit
+        }
         _ => HeaderValue::Other,
     }
 }
@@ -69,7 +77,6 @@ pub(crate) fn to_core(props: &BasicProperties) -> MessageProperties {
 /// Validate a delivery's properties (driver version header, content type).
 pub(crate) fn decode_properties(props: &BasicProperties) -> Result<IncomingProperties, Error> {
     let core = to_core(props);
-    core.check_driver_version()?;
     let serializer = incoming_serializer(&core)?;
     let expiration = core.expiration_duration()?;
     Ok(IncomingProperties {
@@ -99,10 +106,13 @@ pub(crate) fn loggable(error: &impl std::fmt::Display) -> String {
 }
 
 /// How a rejected delivery is named in the log: its `message_id` and
-/// `correlation_id` properties (either may be absent on a hostile message) and its
-/// body size.
+/// `correlation_id` properties (either may be absent on a hostile message), where it
+/// was published, and its body size.
 #[derive(Debug)]
 pub(crate) struct DeliveryId {
+    /// The exchange and routing key it was published to: which publisher sent it is
+    /// not on the wire, but this says which path it came by.
+    pub(crate) origin: String,
     pub(crate) message_id: Option<String>,
     pub(crate) correlation_id: Option<String>,
     pub(crate) size: usize,
@@ -111,7 +121,12 @@ pub(crate) struct DeliveryId {
 impl DeliveryId {
     pub(crate) fn of(delivery: &Delivery) -> Self {
         let text = |s: &Option<lapin::types::ShortString>| s.as_ref().map(|s| s.to_string());
+        let exchange = match delivery.exchange.as_str() {
+            "" => "the default exchange".to_owned(),
+            name => format!("exchange {name:?}"),
+        };
         Self {
+            origin: format!("{exchange}, routing key {:?}", delivery.routing_key),
             message_id: text(delivery.properties.message_id()),
             correlation_id: text(delivery.properties.correlation_id()),
             size: delivery.data.len(),
@@ -163,6 +178,46 @@ pub(crate) fn decode_delivery<T>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_core_knows_the_nesting_limit_lapin_parses_to() {
+        assert_eq!(
+            warren_core::HEADER_NESTING_LIMIT,
+            lapin::types::parsing::MAX_NESTING_DEPTH
+        );
+    }
+
+    /// `{"h": {"a": {"a": ... {}}}}` with `levels` tables in all, parsed as lapin does.
+    fn headers_nesting(levels: usize) -> BasicProperties {
+        let mut bytes = Vec::new();
+        for level in 1..levels {
+            let inner = 7 * (levels - level - 1) + 4;
+            let entry = 3 + u32::try_from(inner).expect("small");
+            bytes.extend_from_slice(&entry.to_be_bytes());
+            bytes.extend_from_slice(&[1, if level == 1 { b'h' } else { b'a' }, b'F']);
+        }
+        bytes.extend_from_slice(&0u32.to_be_bytes());
+        let (_, table) = lapin::types::parsing::parse_field_table(&bytes[..]).expect("parses");
+        BasicProperties::default()
+            .with_content_type("application/json".into())
+            .with_headers(table)
+    }
+
+    #[test]
+    fn headers_beyond_the_nesting_limit_are_refused_and_within_it_read() {
+        let limit = warren_core::HEADER_NESTING_LIMIT;
+        assert!(decode_properties(&headers_nesting(limit)).is_ok());
+        for levels in [limit + 1, 3_000, 18_000] {
+            let refused = decode_properties(&headers_nesting(levels)).map(drop);
+            assert!(
+                matches!(
+                    refused,
+                    Err(Error::Wire(WireError::HeadersTooDeep { ref header, .. })) if header == "h"
+                ),
+                "{levels} levels: {refused:?}"
+            );
+        }
+    }
 
     #[test]
     fn logged_errors_are_bounded() {

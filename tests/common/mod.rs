@@ -103,6 +103,23 @@ pub fn ready_and_unacked(queue: &str) -> Option<String> {
     .map(str::to_owned)
 }
 
+/// Waits (up to `wait`) until `rabbitmqctl` shows `queue` with no ready and no
+/// unacknowledged message.
+pub async fn wait_until_empty(queue: &str, wait: Duration) {
+    let deadline = std::time::Instant::now() + wait;
+    loop {
+        let row = ready_and_unacked(queue).unwrap_or_else(|| panic!("{queue} is not listed"));
+        if row == format!("{queue}\t0\t0") {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "messages stay queued: {row}"
+        );
+        tokio::task::yield_now().await;
+    }
+}
+
 /// Rows of `rabbitmqctl list_queues name durable auto_delete exclusive arguments`
 /// whose name starts with `prefix`, as tab-separated text lines.
 pub fn queues_with_prefix(prefix: &str) -> Vec<String> {

@@ -12,6 +12,10 @@ use crate::memory::{MemoryBroker, Settlement};
 pub(crate) struct Delivery {
     /// Its number on the consumer's channel.
     pub(crate) delivery_tag: u64,
+    /// Where it was published: the exchange (empty for the default one) and routing
+    /// key, which name its origin in the log when it is refused.
+    pub(crate) exchange: String,
+    pub(crate) routing_key: String,
     pub(crate) properties: BasicProperties,
     pub(crate) data: Vec<u8>,
     pub(crate) acker: Acker,
@@ -21,6 +25,8 @@ impl From<lapin::message::Delivery> for Delivery {
     fn from(d: lapin::message::Delivery) -> Self {
         Self {
             delivery_tag: d.delivery_tag,
+            exchange: d.exchange.to_string(),
+            routing_key: d.routing_key.to_string(),
             properties: d.properties,
             data: d.data,
             acker: Acker(Settle::Amqp(d.acker)),

@@ -190,6 +190,8 @@ impl MemoryBroker {
             .and_then(|ms| ms.as_str().parse::<u64>().ok())
             .map(|ms| Instant::now() + Duration::from_millis(ms));
         let message = StoredMessage {
+            exchange: exchange.to_owned(),
+            routing_key: routing_key.to_owned(),
             properties: properties.clone(),
             body: body.to_vec(),
             redelivered: false,
@@ -383,6 +385,8 @@ impl State {
             let delivery_tag = ch.next_tag;
             let delivery = Delivery {
                 delivery_tag,
+                exchange: message.exchange.clone(),
+                routing_key: message.routing_key.clone(),
                 properties: message.properties.clone(),
                 data: message.body.clone(),
                 acker: Acker::memory(broker.clone(), channel, delivery_tag),

@@ -14,6 +14,9 @@ use lapin::BasicProperties;
 /// A message as the in-memory broker holds it.
 #[derive(Debug, Clone)]
 pub(crate) struct StoredMessage {
+    /// Where it was published, as the delivery reports it.
+    pub(crate) exchange: String,
+    pub(crate) routing_key: String,
     pub(crate) properties: BasicProperties,
     pub(crate) body: Vec<u8>,
     pub(crate) redelivered: bool,
@@ -114,6 +117,8 @@ mod tests {
 
     fn message(body: &str) -> StoredMessage {
         StoredMessage {
+            exchange: String::new(),
+            routing_key: "q".to_owned(),
             properties: BasicProperties::default(),
             body: body.as_bytes().to_vec(),
             redelivered: false,

@@ -138,12 +138,13 @@ impl NotificationListenerActor {
                 self.rejected += 1;
                 let id = DeliveryId::of(&delivery);
                 tracing::warn!(
-                    message_id = ?id.message_id,
-                    size = id.size,
-                    error = %loggable(&error),
-                    rejected = self.rejected,
-                    "rejecting an undecodable notification"
-                );
+                        origin = %id.origin,
+                message_id = ?id.message_id,
+                        size = id.size,
+                        error = %loggable(&error),
+                        rejected = self.rejected,
+                        "rejecting an undecodable notification"
+                    );
                 reject_without_requeue(&delivery);
                 return;
             }

@@ -186,6 +186,7 @@ impl ReplyWaiter {
         let id = DeliveryId::of(delivery);
         tracing::warn!(
             queue = %self.settings.queue,
+            origin = %id.origin,
             message_id = ?id.message_id,
             correlation_id = ?id.correlation_id,
             size = id.size,

@@ -189,14 +189,15 @@ impl RpcServerActor {
                 self.refused += 1;
                 let id = DeliveryId::of(&delivery);
                 tracing::warn!(
-                    topic = %self.names.topic,
-                    message_id = ?id.message_id,
-                    correlation_id = ?id.correlation_id,
-                    method = %loggable(&method),
-                    error = %loggable(&remote),
-                    refused = self.refused,
-                    "answering an RPC request no endpoint can run with an error"
-                );
+                        topic = %self.names.topic,
+                        origin = %id.origin,
+                message_id = ?id.message_id,
+                        correlation_id = ?id.correlation_id,
+                        method = %loggable(&method),
+                        error = %loggable(&remote),
+                        refused = self.refused,
+                        "answering an RPC request no endpoint can run with an error"
+                    );
                 Err(remote)
             }
         };
@@ -272,6 +273,7 @@ impl RpcServerActor {
         let id = DeliveryId::of(delivery);
         tracing::warn!(
             topic = %self.names.topic,
+            origin = %id.origin,
             message_id = ?id.message_id,
             correlation_id = ?id.correlation_id,
             size = id.size,
