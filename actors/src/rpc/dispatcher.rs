@@ -1,7 +1,10 @@
 //! [`Dispatcher`]: picks the endpoint method for a request, by oslo's rules.
 
+use futures_util::FutureExt;
+use serde_json::Map;
 use warren_core::{
-    AccessPolicy, DispatchError, EndpointInfo, RemoteError, RpcRequest, Version, select_endpoint,
+    AccessPolicy, DispatchError, EndpointInfo, EntityError, RemoteError, RpcRequest, Version,
+    select_endpoint,
 };
 
 use super::endpoint::{Endpoint, Ready};
@@ -32,7 +35,12 @@ impl Dispatcher {
 
     /// The call of the request's method, arguments read, ready to run; or the remote
     /// error Python would send without running anything (`NoSuchMethod`,
-    /// `UnsupportedVersion`, a `TypeError` for arguments that do not fit the method).
+    /// `UnsupportedVersion`, a `TypeError` for arguments that do not fit the method,
+    /// a `ValueError` when the endpoint's serializer refuses the context or an
+    /// argument).
+    ///
+    /// The endpoint's serializer runs in oslo's order: the context, then each
+    /// argument, before the method; its result after.
     pub(crate) fn prepare(&self, request: RpcRequest) -> Result<Ready, RemoteError> {
         let index = select_endpoint(
             &self.infos,
@@ -48,12 +56,27 @@ impl Dispatcher {
             }
             other => RemoteError::value_error(other.to_string()),
         })?;
-        let method = self
+        let (endpoint, method) = self
             .endpoints
             .get(index)
-            .and_then(|e| e.methods.get(&request.method))
+            .and_then(|e| e.methods.get(&request.method).map(|m| (e, m)))
             // select_endpoint only picks endpoints that have the method.
             .ok_or_else(|| RemoteError::no_such_method(&request.method))?;
-        method(request.context, request.args)
+        let serializer = endpoint.serializer.clone();
+        let context = serializer.deserialize_context(request.context)?;
+        let args = request
+            .args
+            .into_iter()
+            .map(|(name, arg)| Ok((name, serializer.deserialize_entity(&context, arg)?)))
+            .collect::<Result<Map<_, _>, EntityError>>()?;
+        let run = method(context.clone(), args)?;
+        Ok(Box::new(move || {
+            let running = run();
+            async move {
+                let result = running.await?;
+                Ok(serializer.serialize_entity(&context, result)?)
+            }
+            .boxed_local()
+        }))
     }
 }
