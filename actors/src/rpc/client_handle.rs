@@ -214,8 +214,9 @@ impl RpcClient {
     }
 
     /// The arguments and context to send for `method` to `target`: the version cap
-    /// checked first (oslo refuses before serializing anything), then the serializer
-    /// applied.
+    /// checked, then the serializer applied. oslo serializes first; checking first
+    /// spares a refused request the work, and only changes which error a request
+    /// both above the cap and refused by the serializer gets.
     fn outgoing<A: Serialize>(
         &self,
         target: &Target,
