@@ -14,6 +14,7 @@ CARGO_TARGET_DIR=target/vendor cargo test --locked \
 # same actors, no RabbitMQ. Suites that inspect or drive RabbitMQ itself stay out.
 WARREN_TEST_URL=fake:// cargo test -p warren-core \
   --test rpc_call --test rpc_cast --test rpc_executor --test rpc_robustness \
+  --test rpc_version_cap --test rpc_serializer --test rpc_remote_errors \
   --test notify_functional --test notify_pools --test option_retries --test supervision
 bash scripts/sweep-test-queues.sh
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps

@@ -39,6 +39,7 @@
 //! | `rpc_topology` | [`rpc_server_topology`], [`rpc_reply_topology`]: the RPC queues |
 //! | `notification_topology` | [`notification_listener_topology`]: notification queues |
 //! | `version` | [`Version`]: RPC API versions and their compatibility rule |
+//! | `version_cap` | [`VersionCap`]: the highest version a client sends, [`can_send_version`] |
 //! | `endpoint_selection` | [`select_endpoint`]: which endpoint runs an RPC request |
 //! | `wire_error` | [`WireError`]: why a message cannot be encoded, decoded or accepted |
 //! | `codec` | [`encode`] / [`decode`]: body bytes ↔ `serde_json::Value`, depth-bounded |
@@ -53,6 +54,8 @@
 //! | `rpc_request` | [`RpcRequest`]: `{"method", "args", "namespace", "version"}` |
 //! | `rpc_reply` | [`RpcReply`]: `{"s": result}` or `{"e": failure}` |
 //! | `remote_error` | [`RemoteError`]: an exception from the other end of a call |
+//! | `remote_error_registry` | [`RemoteErrorRegistry`]: remote classes rebuilt as the caller's type |
+//! | `entity_serializer` | [`EntitySerializer`]: oslo's `Serializer` hooks on arguments, results, contexts |
 //! | `priority` | [`Priority`]: notification levels |
 //! | `notification_envelope` | [`NotificationEnvelope`]: the body of a notification |
 //! | `timestamp` | [`format_timestamp`] / [`parse_timestamp`]: Python's `str(datetime)` |
@@ -70,6 +73,7 @@ mod config_error;
 mod connection_factory;
 mod context;
 mod endpoint_selection;
+mod entity_serializer;
 mod fields;
 mod header_value;
 mod incoming_checks;
@@ -93,6 +97,7 @@ mod properties;
 mod python_json;
 mod queue_type;
 mod remote_error;
+mod remote_error_registry;
 mod retry;
 mod rpc_reply;
 mod rpc_request;
@@ -107,6 +112,7 @@ mod topology;
 mod url;
 mod url_error;
 mod version;
+mod version_cap;
 mod wire_error;
 
 pub use auth_mechanism::{AuthMechanism, UnknownAuthMechanism};
@@ -117,6 +123,7 @@ pub use config_error::{ConfigError, OptionLocation, Origin, UnknownOption, Value
 pub use connection_factory::{ConnectionFactory, UnknownConnectionFactory};
 pub use context::{CONTEXT_PREFIX, Context};
 pub use endpoint_selection::{AccessPolicy, DispatchError, EndpointInfo, select_endpoint};
+pub use entity_serializer::{EntityError, EntitySerializer, NoOpSerializer};
 pub use header_value::{HEADER_NESTING_LIMIT, HeaderValue};
 pub use incoming_checks::{DEFAULT_MAX_MESSAGE_BODY_SIZE, check_body_size, incoming_serializer};
 pub use inert_option::InertOption;
@@ -141,6 +148,7 @@ pub use properties::{
 };
 pub use queue_type::QueueType;
 pub use remote_error::{BUILTINS_MODULE, DISPATCHER_MODULE, PY2_BUILTINS_MODULE, RemoteError};
+pub use remote_error_registry::{RemoteErrorConstructor, RemoteErrorRegistry};
 pub use retry::{InvalidRetry, Retry};
 pub use rpc_reply::RpcReply;
 pub use rpc_request::RpcRequest;
@@ -160,6 +168,7 @@ pub use topology::{
 pub use url::{DEFAULT_HOST, DEFAULT_PORT, DEFAULT_VIRTUAL_HOST, TransportHost, TransportUrl};
 pub use url_error::{UrlError, UrlPart};
 pub use version::{Version, VersionError, version_is_compatible};
+pub use version_cap::{VersionCap, VersionCapError, can_send_version};
 pub use wire_error::WireError;
 
 #[cfg(doctest)]

@@ -3,7 +3,9 @@
 use std::time::Duration;
 
 use lapin::protocol::{AMQPErrorKind, AMQPSoftError};
-use warren_core::{ConfigError, QueueType, RemoteError, WireError};
+use warren_core::{
+    ConfigError, QueueType, RemoteError, RemoteErrorRegistry, VersionCapError, WireError,
+};
 
 use crate::connection::ConnectFailure;
 
@@ -140,6 +142,24 @@ pub enum Error {
     /// `ValueError`, module `builtins`).
     #[error("{0}")]
     Remote(RemoteError),
+    /// The request's version is above the client's version cap
+    /// ([`crate::RpcClient::with_version_cap`]), so it was not sent: oslo's
+    /// `RPCVersionCapError`. Send an older form of the request (ask
+    /// [`crate::RpcClient::can_send_version`] first), or raise the cap once every
+    /// server is upgraded.
+    #[error("{0}")]
+    VersionCap(#[from] VersionCapError),
+    /// The client's [`warren_core::EntitySerializer`] refused an argument or the
+    /// context (nothing was sent), or the result of a call (the call ran).
+    #[error("the entity serializer refused the {what} of {method:?}: {reason}")]
+    EntitySerializer {
+        /// The method called.
+        method: String,
+        /// What was refused: `arguments`, `context` or `result`.
+        what: &'static str,
+        /// What the serializer reported.
+        reason: String,
+    },
     /// A message could not be encoded, or a reply could not be decoded.
     #[error("{0}")]
     Wire(#[from] WireError),
@@ -189,6 +209,39 @@ impl Error {
                 | Error::ConnectionLost { .. }
                 | Error::Blocked { .. }
         )
+    }
+
+    /// The remote exception, when the endpoint raised one ([`Error::Remote`]).
+    pub fn remote(&self) -> Option<&RemoteError> {
+        match self {
+            Error::Remote(remote) => Some(remote),
+            _ => None,
+        }
+    }
+
+    /// The caller's own error for a remote exception whose class `registry` knows;
+    /// `None` for any other error, or a remote class it does not know (read that one
+    /// with [`Error::remote`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use warren::{Error, RemoteError, RemoteErrorRegistry};
+    ///
+    /// #[derive(Debug, PartialEq)]
+    /// enum NovaError { InstanceNotFound(String) }
+    ///
+    /// let registry = RemoteErrorRegistry::new().register(
+    ///     "nova.exception",
+    ///     "InstanceNotFound",
+    ///     |e| NovaError::InstanceNotFound(e.message.clone()),
+    /// );
+    /// let err = Error::Remote(RemoteError::new("InstanceNotFound", "nova.exception", "gone"));
+    /// assert_eq!(err.remote_as(&registry), Some(NovaError::InstanceNotFound("gone".into())));
+    /// assert_eq!(Error::Shutdown.remote_as(&registry), None);
+    /// ```
+    pub fn remote_as<E>(&self, registry: &RemoteErrorRegistry<E>) -> Option<E> {
+        self.remote().and_then(|remote| registry.map(remote))
     }
 
     /// Map a lapin error met while declaring `queue` (of `queue_type`, `durable`): a

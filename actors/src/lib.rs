@@ -70,10 +70,12 @@ pub use settings::PUBLISH_WINDOW;
 pub use transport::{Transport, TransportBuilder};
 pub use warren_core::{
     AckMode, AuthMechanism, CertReqs, Config, ConfigBuilder, ConfigError, ConnectionFactory,
-    Context, InertOption, IniError, IniProblem, InvalidRetry, NameError, NotificationDriver,
-    NotificationOptions, OptionLocation, Origin, Password, PikaOptions, Priority, QueueType,
-    RemoteError, Retry, Section, Serializer, SslOptions, SslOptionsProblem, Target, TlsOptions,
-    TlsVersions, TransportHost, TransportUrl, UnknownAuthMechanism, UnknownConnectionFactory,
-    UnknownNotificationDriver, UnknownOption, UnknownSerializer, UrlError, UrlPart, ValueProblem,
-    WireError, decode, encode, parse_timestamp, rpc_routing_key,
+    Context, EntityError, EntitySerializer, InertOption, IniError, IniProblem, InvalidRetry,
+    NameError, NoOpSerializer, NotificationDriver, NotificationOptions, OptionLocation, Origin,
+    Password, PikaOptions, Priority, QueueType, RemoteError, RemoteErrorConstructor,
+    RemoteErrorRegistry, Retry, Section, Serializer, SslOptions, SslOptionsProblem, Target,
+    TlsOptions, TlsVersions, TransportHost, TransportUrl, UnknownAuthMechanism,
+    UnknownConnectionFactory, UnknownNotificationDriver, UnknownOption, UnknownSerializer,
+    UrlError, UrlPart, ValueProblem, Version, VersionCap, VersionCapError, VersionError, WireError,
+    can_send_version, decode, encode, parse_timestamp, rpc_routing_key,
 };

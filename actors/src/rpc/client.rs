@@ -37,6 +37,12 @@ use crate::settings::ClientSettings;
 ///
 /// The result is the JSON value the server returned; [`crate::RpcClient::call`]
 /// deserializes it into your type.
+///
+/// The message is sent as given: the version cap and the
+/// [`EntitySerializer`](warren_core::EntitySerializer) of an [`crate::RpcClient`] are
+/// applied by the handle before it builds the message, so an actor sending it directly
+/// checks [`VersionCap::check`](warren_core::VersionCap::check) and serializes the
+/// arguments and context itself.
 #[derive(Debug, Clone)]
 pub struct Call {
     /// Where the request goes; `fanout` must be false.
@@ -59,6 +65,8 @@ impl Message for Call {
 
 /// Send `method` to a server of `target` (or every server, if `target.fanout`)
 /// without waiting for a result.
+///
+/// Sent as given, as a [`Call`] is: no version cap or entity serializer is applied.
 #[derive(Debug, Clone)]
 pub struct Cast {
     /// Where the request goes.

@@ -1,12 +1,16 @@
 //! [`RpcClient`]: a typed handle over the [`RpcClientActor`]'s [`Call`] and [`Cast`].
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix::Addr;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
-use warren_core::{Context, Retry, Target, WireError};
+use warren_core::{
+    Context, EntityError, EntitySerializer, NoOpSerializer, Retry, Target, VersionCap, WireError,
+    can_send_version,
+};
 
 use super::client::{Call, Cast, RpcClientActor};
 use crate::Error;
@@ -14,7 +18,10 @@ use crate::Error;
 /// Calls and casts to one target, like oslo.messaging's `RPCClient`; cheap to clone.
 ///
 /// The `with_*` methods are oslo's `prepare()`: each returns a client with one
-/// override, leaving this one unchanged.
+/// override, leaving this one unchanged. Two of them are oslo's client options:
+/// [`with_version_cap`](Self::with_version_cap) refuses requests above a version
+/// before sending them, and [`with_serializer`](Self::with_serializer) applies an
+/// [`EntitySerializer`] to arguments, context and result.
 ///
 /// # Examples
 ///
@@ -38,6 +45,8 @@ pub struct RpcClient {
     target: Target,
     timeout: Option<Duration>,
     retry: Option<Retry>,
+    version_cap: Option<VersionCap>,
+    serializer: Arc<dyn EntitySerializer>,
 }
 
 fn args_map(method: &str, args: &impl Serialize) -> Result<Map<String, Value>, Error> {
@@ -73,6 +82,8 @@ impl RpcClient {
             target,
             timeout: None,
             retry: None,
+            version_cap: None,
+            serializer: Arc::new(NoOpSerializer),
         }
     }
 
@@ -132,6 +143,109 @@ impl RpcClient {
         c
     }
 
+    /// The same client refusing requests whose version is above `cap`: oslo's
+    /// `version_cap`. A call or cast then fails with [`Error::VersionCap`] before
+    /// anything is sent when the target's version (see
+    /// [`with_version`](Self::with_version)) is not the cap's major version with a
+    /// minor at most the cap's, or when the target names no version at all.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn demo(transport: warren::Transport) -> Result<(), warren::Error> {
+    /// use warren::{Context, Target, Version};
+    ///
+    /// let cap: Version = "5.1".parse().expect("a literal version");
+    /// let client = transport.rpc_client(Target::new("compute")).with_version_cap(cap);
+    /// let ctx = Context::new();
+    /// if client.can_send_version("5.2") {
+    ///     client.with_version("5.2").cast(&ctx, "reboot", &serde_json::json!({"hard": true})).await?;
+    /// } else {
+    ///     client.with_version("5.0").cast(&ctx, "reboot", &serde_json::json!({})).await?;
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn with_version_cap(&self, cap: impl Into<VersionCap>) -> Self {
+        let mut c = self.clone();
+        c.version_cap = Some(cap.into());
+        c
+    }
+
+    /// The version cap, if one is set.
+    pub fn version_cap(&self) -> Option<VersionCap> {
+        self.version_cap
+    }
+
+    /// Whether a request for `version` would pass the version cap: always without a
+    /// cap, as oslo's `can_send_version`. A string that is not `X.Y` or `X.Y.Z` never
+    /// passes a cap.
+    pub fn can_send_version(&self, version: &str) -> bool {
+        can_send_version(self.version_cap.as_ref(), Some(version))
+    }
+
+    /// The same client applying `serializer` to each argument and the context before
+    /// sending, and to the result of a call: oslo's `serializer`. The default,
+    /// [`NoOpSerializer`], changes nothing.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn demo(transport: warren::Transport) {
+    /// use std::sync::Arc;
+    /// use warren::{Context, EntityError, EntitySerializer, Target};
+    ///
+    /// /// Never lets the token leave the process.
+    /// #[derive(Debug)]
+    /// struct NoToken;
+    ///
+    /// impl EntitySerializer for NoToken {
+    ///     fn serialize_context(&self, ctx: Context) -> Result<Context, EntityError> {
+    ///         Ok(ctx.into_map().into_iter().filter(|(k, _)| k != "auth_token").collect())
+    ///     }
+    /// }
+    ///
+    /// let client = transport.rpc_client(Target::new("compute")).with_serializer(Arc::new(NoToken));
+    /// # }
+    /// ```
+    pub fn with_serializer(&self, serializer: Arc<dyn EntitySerializer>) -> Self {
+        let mut c = self.clone();
+        c.serializer = serializer;
+        c
+    }
+
+    /// The arguments and context to send for `method` to `target`: the version cap
+    /// checked, then the serializer applied. oslo serializes first; checking first
+    /// spares a refused request the work, and only changes which error a request
+    /// both above the cap and refused by the serializer gets.
+    fn outgoing<A: Serialize>(
+        &self,
+        target: &Target,
+        context: &Context,
+        method: &str,
+        args: &A,
+    ) -> Result<(Map<String, Value>, Context), Error> {
+        if let Some(cap) = &self.version_cap {
+            cap.check(target.version.as_deref())?;
+        }
+        let refused = |what| {
+            move |e: EntityError| Error::EntitySerializer {
+                method: method.to_owned(),
+                what,
+                reason: e.reason,
+            }
+        };
+        let args = args_map(method, args)?
+            .into_iter()
+            .map(|(name, arg)| Ok((name, self.serializer.serialize_entity(context, arg)?)))
+            .collect::<Result<_, EntityError>>()
+            .map_err(refused("arguments"))?;
+        let context = self
+            .serializer
+            .serialize_context(context.clone())
+            .map_err(refused("context"))?;
+        Ok((args, context))
+    }
+
     /// Call `method` with keyword arguments `args` (a struct or map) and wait for the
     /// result, deserialized as `R`.
     ///
@@ -139,22 +253,35 @@ impl RpcClient {
     ///
     /// [`Error::Timeout`] when no reply came in time (also when no server listens on
     /// the target); [`Error::Remote`] when the endpoint raised; [`Error::Result`] when
-    /// the result is not an `R`; connection and publish errors as [`Error`] documents.
+    /// the result is not an `R`; [`Error::VersionCap`] when the target's version is
+    /// above the version cap; [`Error::EntitySerializer`] when the serializer refuses
+    /// an argument, the context or the result; connection and publish errors as
+    /// [`Error`] documents.
     pub async fn call<A: Serialize, R: DeserializeOwned>(
         &self,
         context: &Context,
         method: &str,
         args: &A,
     ) -> Result<R, Error> {
+        let (args, sent_context) = self.outgoing(&self.target, context, method, args)?;
         let msg = Call {
             target: self.target.clone(),
             method: method.to_owned(),
-            args: args_map(method, args)?,
-            context: context.clone(),
+            args,
+            context: sent_context,
             timeout: self.timeout,
             retry: self.retry,
         };
         let value = self.actor.send(msg).await.map_err(|_| Error::Shutdown)??;
+        // oslo deserializes the result with the caller's own context, not the one sent.
+        let value = self
+            .serializer
+            .deserialize_entity(context, value)
+            .map_err(|e| Error::EntitySerializer {
+                method: method.to_owned(),
+                what: "result",
+                reason: e.reason,
+            })?;
         serde_json::from_value(value).map_err(|e| Error::Result {
             method: method.to_owned(),
             reason: e.to_string(),
@@ -167,8 +294,9 @@ impl RpcClient {
     /// # Errors
     ///
     /// [`Error::Undeliverable`] when no server listened on the target until
-    /// `rpc_response_timeout` passed; connection and publish errors as [`Error`]
-    /// documents.
+    /// `rpc_response_timeout` passed; [`Error::VersionCap`] and
+    /// [`Error::EntitySerializer`] as for [`call`](Self::call); connection and publish
+    /// errors as [`Error`] documents.
     pub async fn cast<A: Serialize>(
         &self,
         context: &Context,
@@ -184,7 +312,8 @@ impl RpcClient {
     ///
     /// # Errors
     ///
-    /// Connection and publish errors as [`Error`] documents.
+    /// [`Error::VersionCap`] and [`Error::EntitySerializer`] as for
+    /// [`call`](Self::call); connection and publish errors as [`Error`] documents.
     pub async fn fanout_cast<A: Serialize>(
         &self,
         context: &Context,
@@ -202,11 +331,12 @@ impl RpcClient {
         method: &str,
         args: &A,
     ) -> Result<(), Error> {
+        let (args, context) = self.outgoing(&target, context, method, args)?;
         let msg = Cast {
             target,
             method: method.to_owned(),
-            args: args_map(method, args)?,
-            context: context.clone(),
+            args,
+            context,
             retry: self.retry,
         };
         self.actor.send(msg).await.map_err(|_| Error::Shutdown)?

@@ -10,7 +10,7 @@ use futures_util::future::LocalBoxFuture;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
-use warren_core::{Context, RemoteError};
+use warren_core::{Context, EntitySerializer, NoOpSerializer, RemoteError};
 
 /// What an endpoint method returns: its result, or the error the caller will see as a
 /// remote exception (class, module, message).
@@ -51,6 +51,7 @@ pub struct Endpoint {
     pub(crate) namespace: Option<String>,
     pub(crate) version: String,
     pub(crate) methods: BTreeMap<String, Method>,
+    pub(crate) serializer: Arc<dyn EntitySerializer>,
 }
 
 impl Default for Endpoint {
@@ -65,6 +66,7 @@ impl std::fmt::Debug for Endpoint {
             .field("namespace", &self.namespace)
             .field("version", &self.version)
             .field("methods", &self.methods.keys().collect::<Vec<_>>())
+            .field("serializer", &self.serializer)
             .finish()
     }
 }
@@ -76,6 +78,7 @@ impl Endpoint {
             namespace: None,
             version: "1.0".to_owned(),
             methods: BTreeMap::new(),
+            serializer: Arc::new(NoOpSerializer),
         }
     }
 
@@ -89,6 +92,45 @@ impl Endpoint {
     /// and a minor up to this one are accepted.
     pub fn with_version(mut self, version: impl Into<String>) -> Self {
         self.version = version.into();
+        self
+    }
+
+    /// The same endpoint applying `serializer` to each request: its context and
+    /// arguments are deserialized before the method sees them, and the method's
+    /// result is serialized before it is sent back. A refusal reaches the caller as a
+    /// remote `ValueError`. The default, [`NoOpSerializer`], changes nothing.
+    ///
+    /// oslo gives the serializer to the server; here each endpoint carries its own, so
+    /// give every endpoint of a server the same one for oslo's behaviour.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use warren::{Context, EntityError, EntitySerializer, Endpoint, RemoteError};
+    ///
+    /// /// Refuses requests that carry no user.
+    /// #[derive(Debug)]
+    /// struct RequireUser;
+    ///
+    /// impl EntitySerializer for RequireUser {
+    ///     fn deserialize_context(&self, ctx: Context) -> Result<Context, EntityError> {
+    ///         match ctx.get("user_id") {
+    ///             Some(_) => Ok(ctx),
+    ///             None => Err(EntityError::new("the request context has no user_id")),
+    ///         }
+    ///     }
+    /// }
+    ///
+    /// let endpoint = Endpoint::new()
+    ///     .with_serializer(Arc::new(RequireUser))
+    ///     .method("whoami", |ctx: Context, _: serde_json::Value| async move {
+    ///         Ok::<_, RemoteError>(ctx.get("user_id").cloned())
+    ///     });
+    /// # let _ = endpoint;
+    /// ```
+    pub fn with_serializer(mut self, serializer: Arc<dyn EntitySerializer>) -> Self {
+        self.serializer = serializer;
         self
     }
 
