@@ -36,9 +36,7 @@ async fn raising_server(t: &warren::Transport, topic: &str) -> RpcServer {
     let endpoint = Endpoint::new().method("raise", |_ctx, args: Raise| async move {
         Err::<(), _>(RemoteError::new(args.class, "nova.exception", args.message))
     });
-    let s = RpcServer::start(t, Target::new(topic).with_server("s"), vec![endpoint]).unwrap();
-    s.ready().await.unwrap();
-    s
+    common::serving(t, topic, endpoint).await
 }
 
 /// The error of a call to a server that raises `nova.exception.<class>(message)`.

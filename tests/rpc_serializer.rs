@@ -82,8 +82,7 @@ async fn doubling_server(
             })
         }
     });
-    let s = RpcServer::start(t, Target::new(topic).with_server("s"), vec![endpoint]).unwrap();
-    s.ready().await.unwrap();
+    let s = common::serving(t, topic, endpoint).await;
     (s, rx)
 }
 

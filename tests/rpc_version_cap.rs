@@ -28,8 +28,7 @@ async fn server_at_1_5(
             let _ = tx.send(args.value.clone());
             async move { Ok::<_, RemoteError>(args.value) }
         });
-    let s = RpcServer::start(t, Target::new(topic).with_server("s"), vec![endpoint]).unwrap();
-    s.ready().await.unwrap();
+    let s = common::serving(t, topic, endpoint).await;
     (s, rx)
 }
 

@@ -126,7 +126,10 @@ impl DeliveryId {
             name => format!("exchange {name:?}"),
         };
         Self {
-            origin: format!("{exchange}, routing key {:?}", delivery.routing_key),
+            origin: format!(
+                "{exchange}, routing key {:?}",
+                delivery.routing_key.as_str()
+            ),
             message_id: text(delivery.properties.message_id()),
             correlation_id: text(delivery.properties.correlation_id()),
             size: delivery.data.len(),

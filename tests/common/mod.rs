@@ -225,6 +225,22 @@ pub fn recording_endpoint(
     })
 }
 
+/// A started RPC server `s` on `topic` serving `endpoint`, consuming.
+pub async fn serving(
+    t: &warren::Transport,
+    topic: &str,
+    endpoint: warren::Endpoint,
+) -> warren::RpcServer {
+    let s = warren::RpcServer::start(
+        t,
+        warren::Target::new(topic).with_server("s"),
+        vec![endpoint],
+    )
+    .expect("start the RPC server");
+    s.ready().await.expect("the RPC server consumes");
+    s
+}
+
 /// A started RPC server `server` on `topic` with [`recording_endpoint`], consuming.
 pub async fn recording_server(
     t: &warren::Transport,

@@ -3,6 +3,7 @@
 
 use lapin::BasicProperties;
 use lapin::options::{BasicAckOptions, BasicNackOptions, BasicRejectOptions};
+use lapin::types::ShortString;
 
 use crate::Error;
 use crate::memory::{MemoryBroker, Settlement};
@@ -14,8 +15,10 @@ pub(crate) struct Delivery {
     pub(crate) delivery_tag: u64,
     /// Where it was published: the exchange (empty for the default one) and routing
     /// key, which name its origin in the log when it is refused.
-    pub(crate) exchange: String,
-    pub(crate) routing_key: String,
+    /// lapin's own strings, moved rather than copied: they are read only when a
+    /// delivery is refused.
+    pub(crate) exchange: ShortString,
+    pub(crate) routing_key: ShortString,
     pub(crate) properties: BasicProperties,
     pub(crate) data: Vec<u8>,
     pub(crate) acker: Acker,
@@ -25,8 +28,8 @@ impl From<lapin::message::Delivery> for Delivery {
     fn from(d: lapin::message::Delivery) -> Self {
         Self {
             delivery_tag: d.delivery_tag,
-            exchange: d.exchange.to_string(),
-            routing_key: d.routing_key.to_string(),
+            exchange: d.exchange,
+            routing_key: d.routing_key,
             properties: d.properties,
             data: d.data,
             acker: Acker(Settle::Amqp(d.acker)),

@@ -190,8 +190,8 @@ impl MemoryBroker {
             .and_then(|ms| ms.as_str().parse::<u64>().ok())
             .map(|ms| Instant::now() + Duration::from_millis(ms));
         let message = StoredMessage {
-            exchange: exchange.to_owned(),
-            routing_key: routing_key.to_owned(),
+            exchange: exchange.into(),
+            routing_key: routing_key.into(),
             properties: properties.clone(),
             body: body.to_vec(),
             redelivered: false,

@@ -10,13 +10,14 @@ use std::collections::VecDeque;
 use std::time::Instant;
 
 use lapin::BasicProperties;
+use lapin::types::ShortString;
 
 /// A message as the in-memory broker holds it.
 #[derive(Debug, Clone)]
 pub(crate) struct StoredMessage {
     /// Where it was published, as the delivery reports it.
-    pub(crate) exchange: String,
-    pub(crate) routing_key: String,
+    pub(crate) exchange: ShortString,
+    pub(crate) routing_key: ShortString,
     pub(crate) properties: BasicProperties,
     pub(crate) body: Vec<u8>,
     pub(crate) redelivered: bool,
@@ -117,8 +118,8 @@ mod tests {
 
     fn message(body: &str) -> StoredMessage {
         StoredMessage {
-            exchange: String::new(),
-            routing_key: "q".to_owned(),
+            exchange: "".into(),
+            routing_key: "q".into(),
             properties: BasicProperties::default(),
             body: body.as_bytes().to_vec(),
             redelivered: false,
