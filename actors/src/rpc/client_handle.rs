@@ -8,8 +8,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use warren_core::{
-    Context, EntityError, EntitySerializer, NoOpSerializer, Retry, Target, VersionCap, WireError,
-    can_send_version,
+    Context, EntityError, EntitySerializer, Retry, Target, VersionCap, WireError, can_send_version,
 };
 
 use super::client::{Call, Cast, RpcClientActor};
@@ -46,7 +45,8 @@ pub struct RpcClient {
     timeout: Option<Duration>,
     retry: Option<Retry>,
     version_cap: Option<VersionCap>,
-    serializer: Arc<dyn EntitySerializer>,
+    /// `None` for [`NoOpSerializer`](warren_core::NoOpSerializer)'s behaviour without its per-request work.
+    serializer: Option<Arc<dyn EntitySerializer>>,
 }
 
 fn args_map(method: &str, args: &impl Serialize) -> Result<Map<String, Value>, Error> {
@@ -83,7 +83,7 @@ impl RpcClient {
             timeout: None,
             retry: None,
             version_cap: None,
-            serializer: Arc::new(NoOpSerializer),
+            serializer: None,
         }
     }
 
@@ -185,7 +185,7 @@ impl RpcClient {
 
     /// The same client applying `serializer` to each argument and the context before
     /// sending, and to the result of a call: oslo's `serializer`. The default,
-    /// [`NoOpSerializer`], changes nothing.
+    /// [`NoOpSerializer`](warren_core::NoOpSerializer), changes nothing.
     ///
     /// # Examples
     ///
@@ -209,7 +209,7 @@ impl RpcClient {
     /// ```
     pub fn with_serializer(&self, serializer: Arc<dyn EntitySerializer>) -> Self {
         let mut c = self.clone();
-        c.serializer = serializer;
+        c.serializer = Some(serializer);
         c
     }
 
@@ -227,6 +227,9 @@ impl RpcClient {
         if let Some(cap) = &self.version_cap {
             cap.check(target.version.as_deref())?;
         }
+        let Some(serializer) = &self.serializer else {
+            return Ok((args_map(method, args)?, context.clone()));
+        };
         let refused = |what| {
             move |e: EntityError| Error::EntitySerializer {
                 method: method.to_owned(),
@@ -236,11 +239,10 @@ impl RpcClient {
         };
         let args = args_map(method, args)?
             .into_iter()
-            .map(|(name, arg)| Ok((name, self.serializer.serialize_entity(context, arg)?)))
+            .map(|(name, arg)| Ok((name, serializer.serialize_entity(context, arg)?)))
             .collect::<Result<_, EntityError>>()
             .map_err(refused("arguments"))?;
-        let context = self
-            .serializer
+        let context = serializer
             .serialize_context(context.clone())
             .map_err(refused("context"))?;
         Ok((args, context))
@@ -274,14 +276,16 @@ impl RpcClient {
         };
         let value = self.actor.send(msg).await.map_err(|_| Error::Shutdown)??;
         // oslo deserializes the result with the caller's own context, not the one sent.
-        let value = self
-            .serializer
-            .deserialize_entity(context, value)
-            .map_err(|e| Error::EntitySerializer {
-                method: method.to_owned(),
-                what: "result",
-                reason: e.reason,
-            })?;
+        let value = match &self.serializer {
+            None => value,
+            Some(serializer) => serializer.deserialize_entity(context, value).map_err(|e| {
+                Error::EntitySerializer {
+                    method: method.to_owned(),
+                    what: "result",
+                    reason: e.reason,
+                }
+            })?,
+        };
         serde_json::from_value(value).map_err(|e| Error::Result {
             method: method.to_owned(),
             reason: e.to_string(),

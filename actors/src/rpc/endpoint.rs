@@ -10,7 +10,7 @@ use futures_util::future::LocalBoxFuture;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
-use warren_core::{Context, EntitySerializer, NoOpSerializer, RemoteError};
+use warren_core::{Context, EntitySerializer, RemoteError};
 
 /// What an endpoint method returns: its result, or the error the caller will see as a
 /// remote exception (class, module, message).
@@ -51,7 +51,9 @@ pub struct Endpoint {
     pub(crate) namespace: Option<String>,
     pub(crate) version: String,
     pub(crate) methods: BTreeMap<String, Method>,
-    pub(crate) serializer: Arc<dyn EntitySerializer>,
+    /// `None` for [`NoOpSerializer`](warren_core::NoOpSerializer)'s behaviour, without its per-request work (the
+    /// arguments rebuilt, the result wrapped in another future).
+    pub(crate) serializer: Option<Arc<dyn EntitySerializer>>,
 }
 
 impl Default for Endpoint {
@@ -78,7 +80,7 @@ impl Endpoint {
             namespace: None,
             version: "1.0".to_owned(),
             methods: BTreeMap::new(),
-            serializer: Arc::new(NoOpSerializer),
+            serializer: None,
         }
     }
 
@@ -98,7 +100,7 @@ impl Endpoint {
     /// The same endpoint applying `serializer` to each request: its context and
     /// arguments are deserialized before the method sees them, and the method's
     /// result is serialized before it is sent back. A refusal reaches the caller as a
-    /// remote `ValueError`. The default, [`NoOpSerializer`], changes nothing.
+    /// remote `ValueError`. The default, [`NoOpSerializer`](warren_core::NoOpSerializer), changes nothing.
     ///
     /// oslo gives the serializer to the server; here each endpoint carries its own, so
     /// give every endpoint of a server the same one for oslo's behaviour.
@@ -130,7 +132,7 @@ impl Endpoint {
     /// # let _ = endpoint;
     /// ```
     pub fn with_serializer(mut self, serializer: Arc<dyn EntitySerializer>) -> Self {
-        self.serializer = serializer;
+        self.serializer = Some(serializer);
         self
     }
 
