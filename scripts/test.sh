@@ -15,7 +15,8 @@ CARGO_TARGET_DIR=target/vendor cargo test --locked \
 WARREN_TEST_URL=fake:// cargo test -p warren-core \
   --test rpc_call --test rpc_cast --test rpc_executor --test rpc_robustness \
   --test rpc_version_cap --test rpc_serializer --test rpc_remote_errors \
-  --test notify_functional --test notify_pools --test option_retries --test supervision
+  --test notify_functional --test notify_pools --test option_retries --test supervision \
+  --test graceful_stop
 bash scripts/sweep-test-queues.sh
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
 if cargo tree -p warren-core -e normal | grep -E 'actix|lapin|tokio'; then

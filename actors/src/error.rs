@@ -195,6 +195,25 @@ pub enum Error {
     /// The transport (or the actor) was shut down.
     #[error("warren transport is shut down")]
     Shutdown,
+    /// A graceful stop ([`crate::RpcServer::stop_within`],
+    /// [`crate::NotificationListener::stop_within`]) did not finish in time: the server
+    /// or listener no longer consumes, but `in_flight` handlers still run. They go on
+    /// until the transport is closed; closing it abandons them. An abandoned RPC request
+    /// gets no reply (it was acknowledged on receipt, as the Pika driver does, so it is
+    /// not delivered again and its caller times out); an abandoned notification is not
+    /// acknowledged, so the broker delivers it again to another listener.
+    #[error(
+        "stopping gracefully timed out after {after:?}: {what} still in progress: \
+         {in_flight}; closing the transport abandons them"
+    )]
+    DrainTimedOut {
+        /// What was being drained: `RPC requests` or `notification handlers`.
+        what: &'static str,
+        /// Handlers still running when the time ran out (a batch counts once).
+        in_flight: usize,
+        /// The time allowed.
+        after: Duration,
+    },
 }
 
 impl Error {

@@ -18,6 +18,7 @@
 //! | `settings` | the options each actor needs, resolved from [`Config`] |
 //! | `error` | [`Error`]: what callers are told |
 //! | `runtime` | the tokio runtime lapin's I/O runs on |
+//! | `shutdown` | [`shutdown_signal`]: SIGINT and SIGTERM, for graceful stops |
 //!
 //! # Actor tree
 //!
@@ -46,6 +47,7 @@ mod publish;
 mod rpc;
 mod runtime;
 mod settings;
+mod shutdown;
 mod transport;
 
 pub use channel::ChannelActor;
@@ -67,6 +69,7 @@ pub use rpc::{
     RpcClientActor, RpcServer, RpcServerActor, ServerCounts, ServerStats, StopServer, WhenReady,
 };
 pub use settings::PUBLISH_WINDOW;
+pub use shutdown::shutdown_signal;
 pub use transport::{Transport, TransportBuilder};
 pub use warren_core::{
     AckMode, AuthMechanism, CertReqs, Config, ConfigBuilder, ConfigError, ConnectionFactory,

@@ -191,6 +191,11 @@ impl Lifecycle {
         }
     }
 
+    /// How many messages are being handled now.
+    pub(crate) fn in_flight(&self) -> usize {
+        self.in_flight
+    }
+
     /// `n` more messages are being handled.
     pub(crate) fn handling(&mut self, n: usize) {
         self.in_flight += n;

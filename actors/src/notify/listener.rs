@@ -291,6 +291,9 @@ pub struct ListenerCounts {
     pub rejected: u64,
     /// Times the listener re-declared and re-consumed after a failure.
     pub restarts: u64,
+    /// Notifications being handled now, and not yet acknowledged (a batch counts
+    /// once), plus those buffered for the next batch.
+    pub in_flight: usize,
 }
 
 /// Ask a listener for its [`ListenerCounts`].
@@ -306,6 +309,7 @@ impl Handler<ListenerStats> for NotificationListenerActor {
             received: self.received,
             rejected: self.rejected,
             restarts: self.restarts,
+            in_flight: self.lifecycle.in_flight() + self.buffer.len(),
         })
     }
 }

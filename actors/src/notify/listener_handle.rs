@@ -193,4 +193,23 @@ impl NotificationListener {
     pub async fn stop(&self) {
         let _ = self.actor.send(StopListener).await;
     }
+
+    /// [`NotificationListener::stop`] within `limit`: what a service does on SIGTERM
+    /// (see [`crate::shutdown_signal`]) before closing its transport.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::DrainTimedOut`] when handlers still run after `limit`. The listener no
+    /// longer consumes; close the transport to abandon them, and the broker delivers
+    /// their notifications again (they were not acknowledged).
+    pub async fn stop_within(&self, limit: Duration) -> Result<(), Error> {
+        match tokio::time::timeout(limit, self.stop()).await {
+            Ok(()) => Ok(()),
+            Err(_) => Err(Error::DrainTimedOut {
+                what: "notification handlers",
+                in_flight: self.counts().await.in_flight,
+                after: limit,
+            }),
+        }
+    }
 }

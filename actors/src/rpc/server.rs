@@ -204,6 +204,13 @@ impl RpcServerActor {
         // A refused request was logged above: failing to answer it is not news.
         let already_logged = call.is_err();
         self.lifecycle.handling(1);
+        // A graceful stop waits for the request from here on.
+        tracing::debug!(
+            topic = %self.names.topic,
+            method = %loggable(&method),
+            in_flight = self.lifecycle.in_flight(),
+            "handling an RPC request"
+        );
         let ack = (!no_ack).then(|| {
             let channel = self.lifecycle.consumer_channel().cloned();
             (channel, delivery.acker.clone(), delivery.delivery_tag)
@@ -498,6 +505,8 @@ pub struct ServerCounts {
     pub refused: u64,
     /// Times the server re-declared and re-consumed after a failure.
     pub restarts: u64,
+    /// Requests being handled now: acknowledged, and not yet answered.
+    pub in_flight: usize,
 }
 
 /// Ask a server for its [`ServerCounts`].
@@ -514,6 +523,7 @@ impl Handler<ServerStats> for RpcServerActor {
             rejected: self.rejected,
             refused: self.refused,
             restarts: self.restarts,
+            in_flight: self.lifecycle.in_flight(),
         })
     }
 }

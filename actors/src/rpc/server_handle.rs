@@ -1,5 +1,7 @@
 //! [`RpcServer`]: start an [`RpcServerActor`] for a target and stop it gracefully.
 
+use std::time::Duration;
+
 use actix::{Addr, Supervisor};
 use warren_core::{Target, WorkerIds, rpc_exchange, rpc_server_topology};
 
@@ -129,5 +131,38 @@ impl RpcServer {
     /// replies, then close the channel.
     pub async fn stop(&self) {
         let _ = self.actor.send(StopServer).await;
+    }
+
+    /// [`RpcServer::stop`] within `limit`: what a service does on SIGTERM (see
+    /// [`crate::shutdown_signal`]) before closing its transport.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::DrainTimedOut`] when requests are still being handled after `limit`.
+    /// The server no longer consumes; closing the transport abandons them, and their
+    /// callers get no reply (the requests were acknowledged on receipt).
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn demo(transport: warren::Transport, server: warren::RpcServer) {
+    /// use std::time::Duration;
+    ///
+    /// warren::shutdown_signal().await;
+    /// if let Err(e) = server.stop_within(Duration::from_secs(30)).await {
+    ///     eprintln!("{e}");
+    /// }
+    /// transport.close().await;
+    /// # }
+    /// ```
+    pub async fn stop_within(&self, limit: Duration) -> Result<(), Error> {
+        match tokio::time::timeout(limit, self.stop()).await {
+            Ok(()) => Ok(()),
+            Err(_) => Err(Error::DrainTimedOut {
+                what: "RPC requests",
+                in_flight: self.counts().await.in_flight,
+                after: limit,
+            }),
+        }
     }
 }

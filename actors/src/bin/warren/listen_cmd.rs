@@ -4,7 +4,9 @@
 //! context, message_id, timestamp), written before the notification is acknowledged.
 //! With `--count N` it exits after N; notifications beyond N that were already
 //! prefetched are requeued, not lost. Otherwise it runs until Ctrl-C or SIGTERM, then
-//! stops gracefully. A line on stderr says when it is consuming.
+//! stops gracefully: it stops consuming, prints and acknowledges what is in progress
+//! (for up to `--drain-timeout`; what is left then goes back to the queue), then
+//! closes the connection. A line on stderr says when it is consuming.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -21,6 +23,7 @@ use warren::{
 
 use crate::EXIT_INVALID_INPUT;
 use crate::connect_args::ConnectArgs;
+use crate::drain_args::{DrainArgs, drain};
 
 /// Options of `warren listen`.
 #[derive(Debug, Args)]
@@ -42,6 +45,8 @@ pub struct ListenArgs {
     /// Exit after this many notifications.
     #[arg(long)]
     count: Option<usize>,
+    #[command(flatten)]
+    drain: DrainArgs,
 }
 
 /// The JSON line printed for `n`.
@@ -87,21 +92,6 @@ fn printing_endpoint(
     endpoint
 }
 
-async fn terminated() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
-            }
-            return;
-        }
-    }
-    let _ = tokio::signal::ctrl_c().await;
-}
-
 /// Run `warren listen`.
 pub fn run(args: &ListenArgs) -> ExitCode {
     let priorities: Result<Vec<Priority>, String> = if args.priorities.is_empty() {
@@ -122,6 +112,13 @@ pub fn run(args: &ListenArgs) -> ExitCode {
             return ExitCode::from(EXIT_INVALID_INPUT);
         }
         (Ok(p), _) => p,
+    };
+    let drain_limit = match args.drain.limit() {
+        Ok(limit) => limit,
+        Err(e) => {
+            eprintln!("warren listen: {e}");
+            return ExitCode::from(EXIT_INVALID_INPUT);
+        }
     };
     actix::System::new().block_on(async {
         let transport = match args.connect.transport("listen") {
@@ -163,7 +160,7 @@ pub fn run(args: &ListenArgs) -> ExitCode {
             };
         // One signal future for the whole run: its handlers are installed on the first
         // poll, before the ready line, so a signal sent right after that line is seen.
-        let terminated = terminated();
+        let terminated = warren::shutdown_signal();
         tokio::pin!(terminated);
         tokio::select! {
             ready = listener.ready() => {
@@ -186,12 +183,18 @@ pub fn run(args: &ListenArgs) -> ExitCode {
                 .map(|p| format!(", pool {p:?}"))
                 .unwrap_or_default()
         );
-        tokio::select! {
-            _ = done.notified() => {}
-            _ = &mut terminated => {}
-        }
-        listener.stop().await;
+        let code = tokio::select! {
+            _ = done.notified() => {
+                listener.stop().await;
+                ExitCode::SUCCESS
+            }
+            _ = &mut terminated => {
+                let in_flight = listener.counts().await.in_flight;
+                let stop = listener.stop_within(drain_limit);
+                drain("listen", "notifications", in_flight, drain_limit, stop).await
+            }
+        };
         transport.close().await;
-        ExitCode::SUCCESS
+        code
     })
 }

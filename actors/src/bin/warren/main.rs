@@ -9,6 +9,7 @@ mod bench_cmd;
 mod call_cmd;
 mod config_cmd;
 mod connect_args;
+mod drain_args;
 mod listen_cmd;
 mod notify_cmd;
 mod serve_cmd;

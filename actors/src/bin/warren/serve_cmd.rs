@@ -3,8 +3,9 @@
 //!
 //! Endpoint methods: `echo(value)` returns `value`; `add(a, b)` returns `a + b`;
 //! `fail(message)` raises a `ValueError` (module `builtins`) with `message`;
-//! `sleep(seconds)` waits and returns `null`. Runs until interrupted (Ctrl-C), then
-//! stops gracefully.
+//! `sleep(seconds)` waits and returns `null`. Runs until Ctrl-C or SIGTERM, then stops
+//! gracefully: it stops consuming, answers the requests in progress (for up to
+//! `--drain-timeout`), then closes the connection.
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -16,6 +17,7 @@ use warren::{Endpoint, RemoteError, RpcServer, Target};
 
 use crate::EXIT_INVALID_INPUT;
 use crate::connect_args::ConnectArgs;
+use crate::drain_args::{DrainArgs, drain};
 
 /// Options of `warren serve`.
 #[derive(Debug, Args)]
@@ -31,6 +33,8 @@ pub struct ServeArgs {
     /// An exchange other than default_rpc_exchange.
     #[arg(long)]
     exchange: Option<String>,
+    #[command(flatten)]
+    drain: DrainArgs,
 }
 
 #[derive(Deserialize)]
@@ -90,6 +94,13 @@ fn add(a: &Value, b: &Value) -> Result<Value, RemoteError> {
 
 /// Serve until interrupted.
 pub fn run(args: &ServeArgs) -> ExitCode {
+    let drain_limit = match args.drain.limit() {
+        Ok(limit) => limit,
+        Err(e) => {
+            eprintln!("warren serve: {e}");
+            return ExitCode::from(EXIT_INVALID_INPUT);
+        }
+    };
     let system = actix::System::new();
     system.block_on(async {
         let transport = match args.connect.transport("serve") {
@@ -114,9 +125,9 @@ pub fn run(args: &ServeArgs) -> ExitCode {
                 return ExitCode::from(EXIT_INVALID_INPUT);
             }
         };
-        // One Ctrl-C future for the whole run: its handler is installed on the first
-        // poll, before the ready line, so an interrupt sent right after it is seen.
-        let interrupted = tokio::signal::ctrl_c();
+        // One signal future for the whole run: its handlers are installed on the first
+        // poll, before the ready line, so a signal sent right after that line is seen.
+        let interrupted = warren::shutdown_signal();
         tokio::pin!(interrupted);
         tokio::select! {
             ready = server.ready() => {
@@ -131,12 +142,14 @@ pub fn run(args: &ServeArgs) -> ExitCode {
             }
         }
         eprintln!(
-            "warren serve: serving topic {:?} as server {:?}; Ctrl-C stops",
+            "warren serve: serving topic {:?} as server {:?}; Ctrl-C or SIGTERM stops",
             args.topic, args.server
         );
-        let _ = interrupted.await;
-        server.stop().await;
+        interrupted.await;
+        let in_flight = server.counts().await.in_flight;
+        let stop = server.stop_within(drain_limit);
+        let code = drain("serve", "RPC requests", in_flight, drain_limit, stop).await;
         transport.close().await;
-        ExitCode::SUCCESS
+        code
     })
 }
