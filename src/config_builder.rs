@@ -268,6 +268,24 @@ impl ConfigBuilder {
         self.set(Section::Pika, "quorum_queues", enabled.to_string())
     }
 
+    /// `[oslo_messaging_pika] durable_queues`: declare every queue durable (RPC server,
+    /// reply and notification queues; `x-expires` kept), so that RabbitMQ 4.3 and later
+    /// accept them without `deprecated_features.permit.transient_nonexcl_queues`.
+    /// Leave it off when Python services share the queues: they declare them
+    /// non-durable.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use warren_core::{ConfigBuilder, QueueType};
+    /// let config = ConfigBuilder::new().durable_queues(true).build().unwrap();
+    /// assert_eq!(config.pika.queue_type(), QueueType::DurableClassic);
+    /// assert!(config.pika.durable_reply_queues());
+    /// ```
+    pub fn durable_queues(self, enabled: bool) -> Self {
+        self.set(Section::Pika, "durable_queues", enabled.to_string())
+    }
+
     /// `[oslo_messaging_pika] rpc_queue_expiration`, in whole seconds (a fraction is
     /// dropped).
     pub fn rpc_queue_expiration(self, ttl: Duration) -> Self {

@@ -61,6 +61,7 @@ const EVIDENCE: &[(Section, &str, Evidence)] = &[
     (Section::Pika, "default_notification_retry_attempts", Inert("3")),
     (Section::Pika, "notification_retry_delay", Test(RETRIES, NOTIFY_RETRY)),
     (Section::Pika, "quorum_queues", Test("tests/quorum_queues.rs", "an_rpc_server_declares_quorum_queues_and_answers_calls")),
+    (Section::Pika, "durable_queues", Test("tests/durable_queues.rs", "with_durable_queues_every_queue_is_durable_and_calls_and_notifications_flow")),
     (Section::Pika, "rpc_queue_expiration", Test(EFFECTS, NAMES)),
     (Section::Pika, "default_rpc_exchange", Test(EFFECTS, NAMES)),
     (Section::Pika, "rpc_reply_exchange", Test(EFFECTS, NAMES)),

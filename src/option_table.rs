@@ -103,6 +103,7 @@ pub(crate) static OPTIONS: &[OptionSpec] = &[
     opt!(Pika "notification_retry_delay" = "0.25"; |c, v| c.pika.notification_retry_delay = seconds(v)?),
     // [oslo_messaging_pika]: queues
     opt!(Pika "quorum_queues" = "false"; |c, v| c.pika.quorum_queues = boolean(v)?),
+    opt!(Pika "durable_queues" = "false"; |c, v| c.pika.durable_queues = boolean(v)?),
     // [oslo_messaging_pika]: RPC
     opt!(Pika "rpc_queue_expiration" = "60"; |c, v| c.pika.rpc_queue_expiration = whole_seconds(v)?),
     opt!(Pika "default_rpc_exchange" = "${control_exchange}_rpc"; |c, v| c.pika.default_rpc_exchange = v.to_owned()),
@@ -161,7 +162,7 @@ mod tests {
             assert_eq!(same, 1, "{} listed twice", spec.name);
         }
         assert_eq!(names(Section::Default).len(), 4);
-        assert_eq!(names(Section::Pika).len(), 32);
+        assert_eq!(names(Section::Pika).len(), 33);
         assert_eq!(names(Section::Notifications).len(), 4);
         assert!(find(Section::Pika, "control_exchange").is_none());
     }

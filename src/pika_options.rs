@@ -8,6 +8,7 @@ use serde::Serialize;
 use crate::auth_mechanism::AuthMechanism;
 use crate::connection_factory::ConnectionFactory;
 use crate::option_value::{ser_display, ser_opt_seconds, ser_seconds};
+use crate::queue_type::QueueType;
 use crate::retry::Retry;
 use crate::serializer::Serializer;
 use crate::ssl_options::SslOptions;
@@ -109,8 +110,15 @@ pub struct PikaOptions {
     /// Declare notification and RPC server queues as quorum queues (`x-queue-type` =
     /// `quorum`, always durable) instead of classic ones. Default `false`: the Python
     /// driver declares classic queues, and every service sharing a queue must declare
-    /// it alike. Reply queues stay classic.
+    /// it alike. Reply queues stay classic (durable, as with `durable_queues`).
     pub quorum_queues: bool,
+    /// Declare every queue durable, reply queues included, where the Pika driver
+    /// declares them non-durable; RPC and reply queues keep their `x-expires`. Default
+    /// `false`. RabbitMQ 4.3 and later refuse non-durable non-exclusive queues unless
+    /// `deprecated_features.permit.transient_nonexcl_queues = true`; with this option
+    /// they accept warren's. Python services declare these queues non-durable: do not
+    /// share a topic with them.
+    pub durable_queues: bool,
 
     // RPC.
     /// `x-expires` of RPC server and reply queues, whole seconds. Default 60 s.
@@ -141,6 +149,20 @@ pub struct PikaOptions {
 
 const QUARTER_SECOND: Duration = Duration::from_millis(250);
 
+impl PikaOptions {
+    /// The type of the queues that servers, listeners and notifiers declare, as
+    /// `quorum_queues` and `durable_queues` select it.
+    pub fn queue_type(&self) -> QueueType {
+        QueueType::from_options(self.quorum_queues, self.durable_queues)
+    }
+
+    /// Whether reply queues are declared durable: with `durable_queues` or
+    /// `quorum_queues` (they stay classic: a reply queue belongs to one process).
+    pub fn durable_reply_queues(&self) -> bool {
+        self.queue_type().is_always_durable()
+    }
+}
+
 impl Default for PikaOptions {
     fn default() -> Self {
         Self {
@@ -167,6 +189,7 @@ impl Default for PikaOptions {
             default_notification_retry_attempts: Retry::Forever,
             notification_retry_delay: QUARTER_SECOND,
             quorum_queues: false,
+            durable_queues: false,
             rpc_queue_expiration: Duration::from_secs(60),
             default_rpc_exchange: "openstack_rpc".to_owned(),
             rpc_reply_exchange: "openstack_rpc_reply".to_owned(),

@@ -1,5 +1,6 @@
-//! [`QueueType`]: whether a queue is declared classic, as the Pika driver does, or as a
-//! RabbitMQ quorum queue (`[oslo_messaging_pika] quorum_queues`).
+//! [`QueueType`]: whether a queue is declared classic, as the Pika driver does, classic
+//! but always durable (`[oslo_messaging_pika] durable_queues`), or as a RabbitMQ quorum
+//! queue (`quorum_queues`).
 
 use std::fmt;
 
@@ -30,15 +31,35 @@ pub enum QueueType {
     /// A quorum queue: `x-queue-type` = `quorum`, replicated on several nodes of a
     /// cluster. RabbitMQ only accepts it durable, neither exclusive nor auto-delete.
     Quorum,
+    /// A classic queue declared durable even where the Pika driver declares it
+    /// non-durable (`durable_queues`), keeping its `x-expires`. RabbitMQ 4.3 and later
+    /// refuse non-durable non-exclusive queues by default (the deprecated feature
+    /// `transient_nonexcl_queues`); they accept these.
+    DurableClassic,
 }
 
 impl QueueType {
     /// The type the `quorum_queues` option selects.
     pub fn from_quorum_queues(quorum_queues: bool) -> Self {
-        if quorum_queues {
-            QueueType::Quorum
-        } else {
-            QueueType::Classic
+        Self::from_options(quorum_queues, false)
+    }
+
+    /// The type the `quorum_queues` and `durable_queues` options select: quorum wins,
+    /// as quorum queues are durable anyway.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use warren_core::QueueType;
+    /// assert_eq!(QueueType::from_options(false, true), QueueType::DurableClassic);
+    /// assert_eq!(QueueType::from_options(true, true), QueueType::Quorum);
+    /// assert_eq!(QueueType::from_options(false, false), QueueType::Classic);
+    /// ```
+    pub fn from_options(quorum_queues: bool, durable_queues: bool) -> Self {
+        match (quorum_queues, durable_queues) {
+            (true, _) => QueueType::Quorum,
+            (false, true) => QueueType::DurableClassic,
+            (false, false) => QueueType::Classic,
         }
     }
 
@@ -46,7 +67,7 @@ impl QueueType {
     /// `classic` or `quorum`.
     pub fn name(self) -> &'static str {
         match self {
-            QueueType::Classic => "classic",
+            QueueType::Classic | QueueType::DurableClassic => "classic",
             QueueType::Quorum => "quorum",
         }
     }
@@ -56,14 +77,16 @@ impl QueueType {
     /// driver sends).
     pub fn x_queue_type(self) -> Option<&'static str> {
         match self {
-            QueueType::Classic => None,
+            QueueType::Classic | QueueType::DurableClassic => None,
             QueueType::Quorum => Some(self.name()),
         }
     }
 
-    /// Whether the broker refuses a non-durable queue of this type.
+    /// Whether queues of this type are declared durable whatever the Pika driver
+    /// does: the broker refuses a non-durable quorum queue, and `durable_queues` asks
+    /// for durable classic ones.
     pub fn is_always_durable(self) -> bool {
-        matches!(self, QueueType::Quorum)
+        matches!(self, QueueType::Quorum | QueueType::DurableClassic)
     }
 }
 
@@ -82,6 +105,13 @@ mod tests {
         assert_eq!(QueueType::default(), QueueType::Classic);
         assert_eq!(QueueType::default().x_queue_type(), None);
         assert!(!QueueType::Classic.is_always_durable());
+    }
+
+    #[test]
+    fn durable_classic_queues_are_classic_on_the_wire_but_durable() {
+        let q = QueueType::from_options(false, true);
+        assert_eq!((q.name(), q.x_queue_type()), ("classic", None));
+        assert!(q.is_always_durable());
     }
 
     #[test]

@@ -82,7 +82,9 @@ pub fn rpc_server_topology(
 }
 
 /// The reply queue of an RPC client (spec §4.3.2): `queue_name` (see
-/// [`reply_queue_name`](crate::reply_queue_name)), non-durable with `x-expires`, bound
+/// [`reply_queue_name`](crate::reply_queue_name)), non-durable (durable when `durable`:
+/// `durable_queues` or `quorum_queues`, see [`crate::PikaOptions::durable_reply_queues`])
+/// with `x-expires`, bound
 /// with its own name on the non-durable `rpc_reply_exchange`, consumed without acks
 /// (the Python driver acks each reply as it arrives; a reply is only of use to the
 /// process that consumes it, so acking it buys nothing, and peers cannot tell).
@@ -96,12 +98,13 @@ pub fn rpc_reply_topology(
     rpc_reply_exchange: &str,
     queue_name: &str,
     rpc_queue_expiration: Duration,
+    durable: bool,
 ) -> Result<Topology, NameError> {
     Ok(Topology::self_bound_queue(
         ExchangeDeclaration::direct(rpc_reply_exchange, false)?,
         QueueDeclaration::new(
             check_name(queue_name.to_owned())?,
-            false,
+            durable,
             QueueArguments::expiring(rpc_queue_expiration),
             Some(AckMode::NoAck),
         ),
@@ -272,7 +275,7 @@ mod tests {
     #[test]
     fn test_declare_rpc_reply_queue_binding() {
         let q = "reply.interop.rpc_client.0e9e29eaec4d4e13a1f809f2ebd4ff36";
-        let topo = rpc_reply_topology("openstack_rpc_reply", q, MINUTE).unwrap();
+        let topo = rpc_reply_topology("openstack_rpc_reply", q, MINUTE, false).unwrap();
         assert_eq!(topo.exchanges.len(), 1);
         assert_eq!(topo.exchanges[0].name, "openstack_rpc_reply");
         assert!(!topo.exchanges[0].durable && topo.exchanges[0].auto_delete);
@@ -323,7 +326,7 @@ mod tests {
                 .unwrap(),
         );
         let reply = "reply.interop.rpc_client.0e9e29eaec4d4e13a1f809f2ebd4ff36";
-        topo.merge(rpc_reply_topology("openstack_rpc_reply", reply, MINUTE).unwrap());
+        topo.merge(rpc_reply_topology("openstack_rpc_reply", reply, MINUTE, false).unwrap());
 
         let captured_queues = "\
 no_ack.interop	false	false	false	[{\"x-expires\",60000}]

@@ -10,57 +10,15 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use common::{
-    Echo, broker_url, payload_listener, rabbitmqctl, receive, recording_server, require_broker,
-    start_payload_listener, transport, transport_with, unique,
+    Echo, Queue, delete_queues, payload_listener, queues_containing, rabbitmqctl, receive,
+    recording_server, start_payload_listener, transport, transport_with, unique,
 };
 use serde_json::{Value, json};
 use tokio::sync::mpsc::unbounded_channel;
 use tokio::time::timeout;
-use warren::{Context, Error, ListenerOptions, Priority, RpcServer, Target, Transport};
+use warren::{Context, Error, ListenerOptions, Priority, RpcServer, Target};
 
 const WAIT: Duration = Duration::from_secs(10);
-
-/// A queue as `rabbitmqctl list_queues` shows it.
-#[derive(Debug)]
-struct Queue {
-    kind: String,
-    durable: bool,
-    auto_delete: bool,
-    exclusive: bool,
-    arguments: String,
-}
-
-/// The queues whose name contains `part`, by name.
-fn queues_containing(part: &str) -> BTreeMap<String, Queue> {
-    let listing = rabbitmqctl(&[
-        "list_queues",
-        "name",
-        "type",
-        "durable",
-        "auto_delete",
-        "exclusive",
-        "arguments",
-    ]);
-    listing
-        .lines()
-        .filter_map(|line| {
-            let c: Vec<&str> = line.split('\t').collect();
-            let [name, kind, durable, auto_delete, exclusive, arguments] = c[..] else {
-                return None;
-            };
-            name.contains(part).then(|| {
-                let queue = Queue {
-                    kind: kind.to_owned(),
-                    durable: durable == "true",
-                    auto_delete: auto_delete == "true",
-                    exclusive: exclusive == "true",
-                    arguments: arguments.to_owned(),
-                };
-                (name.to_owned(), queue)
-            })
-        })
-        .collect()
-}
 
 /// Every queue is a quorum queue, durable, neither auto-delete nor exclusive.
 fn assert_quorum(queues: &BTreeMap<String, Queue>) {
@@ -73,32 +31,6 @@ fn assert_quorum(queues: &BTreeMap<String, Queue>) {
             "{name}: {q:?}"
         );
     }
-}
-
-fn delete_queues<'a>(names: impl IntoIterator<Item = &'a String>) {
-    for name in names {
-        rabbitmqctl(&["delete_queue", name]);
-    }
-}
-
-/// A transport whose reply queue carries `prog` (so a test can find it), with
-/// `quorum_queues` set through the transport URL's query.
-fn quorum_transport_from_url(name: &str, prog: &str) -> Transport {
-    require_broker();
-    let base = broker_url();
-    let separator = if base.contains('?') { '&' } else { '?' };
-    let url = format!("{base}{separator}quorum_queues=true");
-    let config = warren::Config::builder()
-        .transport_url(url.parse().expect("a valid test URL"))
-        .build()
-        .expect("valid test configuration");
-    assert!(config.pika.quorum_queues);
-    Transport::builder(config)
-        .project("warren-tests")
-        .prog(prog)
-        .connection_name(name)
-        .start()
-        .expect("start the transport")
 }
 
 #[actix_rt::test]
@@ -193,7 +125,8 @@ async fn a_notification_sent_before_any_listener_waits_in_a_quorum_queue() {
 #[actix_rt::test]
 async fn an_rpc_server_declares_quorum_queues_and_answers_calls() {
     let prog = unique("quorum-prog");
-    let t = quorum_transport_from_url(&unique("quorum-rpc"), &prog);
+    let t = common::transport_with_query(&unique("quorum-rpc"), &prog, "quorum_queues=true");
+    assert!(t.config().pika.quorum_queues);
     let topic = unique("quorum-rpc");
     let (tx, mut rx) = unbounded_channel();
     let server = recording_server(&t, &topic, "s1", tx).await;
@@ -217,12 +150,13 @@ async fn an_rpc_server_declares_quorum_queues_and_answers_calls() {
             "{name}: {q:?}"
         );
     }
-    // The reply queue belongs to this process alone: it stays classic.
+    // The reply queue belongs to this process alone: it stays classic, but durable
+    // (RabbitMQ 4.3 refuses a non-durable one by default).
     let replies = queues_containing(&prog);
     let reply_queue = replies.values().next().expect("the reply queue exists");
     assert_eq!(replies.len(), 1);
     assert_eq!(reply_queue.kind, "classic");
-    assert!(!reply_queue.durable && !reply_queue.arguments.contains("x-queue-type"));
+    assert!(reply_queue.durable && !reply_queue.arguments.contains("x-queue-type"));
 
     server.stop().await;
     t.close().await;

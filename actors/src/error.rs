@@ -2,12 +2,15 @@
 
 use std::time::Duration;
 
-use lapin::protocol::{AMQPErrorKind, AMQPSoftError};
+use lapin::protocol::{AMQPErrorKind, AMQPHardError, AMQPSoftError};
 use warren_core::{
     ConfigError, QueueType, RemoteError, RemoteErrorRegistry, VersionCapError, WireError,
 };
 
 use crate::connection::ConnectFailure;
+
+/// The RabbitMQ deprecated feature that covers non-durable, non-exclusive queues.
+const TRANSIENT_QUEUES_FEATURE: &str = "transient_nonexcl_queues";
 
 /// What went wrong with a warren operation.
 ///
@@ -116,9 +119,10 @@ pub enum Error {
          of that name exists with other properties ({reason}). Every service sharing a \
          queue must declare it alike: either delete the queue so it is declared anew \
          (`rabbitmqctl delete_queue {queue}`; the messages in it are lost), or set \
-         quorum_queues, notification_persistence and rpc_queue_expiration in \
-         [oslo_messaging_pika] as the services already using it do (Python services \
-         declare classic queues: keep quorum_queues = false)",
+         quorum_queues, durable_queues, notification_persistence and \
+         rpc_queue_expiration in [oslo_messaging_pika] as the services already using it \
+         do (Python services declare classic, non-durable queues: keep quorum_queues = \
+         false and durable_queues = false)",
         if *.durable { "durable" } else { "non-durable" }
     )]
     QueueMismatch {
@@ -129,6 +133,30 @@ pub enum Error {
         /// Whether warren declared it durable.
         durable: bool,
         /// The broker's reply text, naming the first argument that differs.
+        reason: String,
+    },
+    /// The broker refused to declare a non-durable, non-exclusive queue and closed the
+    /// connection (`541 INTERNAL_ERROR`): RabbitMQ 4.3 and later deny the deprecated
+    /// feature `transient_nonexcl_queues` by default, and the Pika driver's RPC, reply
+    /// and (without `notification_persistence`) notification queues are such queues.
+    /// Retrying does not help until the broker or warren is configured otherwise;
+    /// servers and listeners keep retrying (every 10 s at most, as each attempt costs
+    /// a connection), so either fix takes effect without a restart.
+    #[error(
+        "RabbitMQ refused to declare queue {queue:?} and closed the connection: it no \
+         longer permits non-durable, non-exclusive queues (the deprecated feature \
+         `transient_nonexcl_queues`, denied by default since RabbitMQ 4.3). Either permit \
+         them on the broker with `deprecated_features.permit.transient_nonexcl_queues = \
+         true` in rabbitmq.conf (needed while Python services share these topics), or set \
+         durable_queues = true (or quorum_queues = true) in [oslo_messaging_pika] so that \
+         warren declares durable queues (only on topics no Python service shares: they \
+         declare these queues non-durable). The broker said: {reason}"
+    )]
+    TransientQueuesRefused {
+        /// The queue.
+        queue: String,
+        /// The broker's reply text, on one line (RabbitMQ cuts it at 255 characters,
+        /// before the setting's name).
         reason: String,
     },
     /// The target cannot be used for this operation.
@@ -264,7 +292,8 @@ impl Error {
     }
 
     /// Map a lapin error met while declaring `queue` (of `queue_type`, `durable`): a
-    /// `406 PRECONDITION_FAILED` becomes [`Error::QueueMismatch`], which says what to do
+    /// `406 PRECONDITION_FAILED` becomes [`Error::QueueMismatch`], RabbitMQ 4.3's refusal
+    /// of a non-durable queue [`Error::TransientQueuesRefused`]; both say what to do
     /// about it.
     pub(crate) fn from_queue_declare(
         queue: &str,
@@ -273,6 +302,20 @@ impl Error {
         error: &lapin::Error,
     ) -> Self {
         match error.kind() {
+            lapin::ErrorKind::ProtocolError(amqp)
+                if matches!(
+                    amqp.kind(),
+                    AMQPErrorKind::Hard(AMQPHardError::INTERNALERROR)
+                ) && amqp
+                    .get_message()
+                    .as_str()
+                    .contains(TRANSIENT_QUEUES_FEATURE) =>
+            {
+                Error::TransientQueuesRefused {
+                    queue: queue.to_owned(),
+                    reason: amqp.get_message().as_str().replace('\n', " "),
+                }
+            }
             lapin::ErrorKind::ProtocolError(amqp)
                 if matches!(
                     amqp.kind(),
@@ -341,6 +384,52 @@ mod tests {
         for hint in hints {
             assert!(shown.contains(hint), "{hint:?} missing from: {shown}");
         }
+    }
+
+    /// What RabbitMQ 4.3 closes the connection with when a non-durable, non-exclusive
+    /// queue is declared and the deprecated feature is not permitted: its denial text,
+    /// cut by the broker at 255 characters (before the setting it names). Taken from
+    /// rabbitmq-server: `rabbit_amqqueue` raises `internal_error` with
+    /// `rabbit_deprecated_features:get_warning(transient_nonexcl_queues)` (phase
+    /// `denied_by_default`), and `rabbit_binary_generator` formats the reply text with
+    /// `chars_limit` 255; checked with Erlang/OTP's `io_lib:format`.
+    const RABBITMQ_4_3_REFUSAL: &str = "INTERNAL_ERROR - Feature `transient_nonexcl_queues` is \
+        deprecated.\nBy default, this feature is not permitted anymore.\nThe feature will be \
+        removed from a future major RabbitMQ version, regardless of the configuration; actual \
+        version to be determined.\nTo...";
+
+    fn connection_closed_with(kind: AMQPHardError, text: &str) -> lapin::Error {
+        lapin::ErrorKind::ProtocolError(AMQPError::new(kind.into(), text.into())).into()
+    }
+
+    #[test]
+    fn rabbitmq_4_3_refusing_a_transient_queue_names_both_ways_out() {
+        assert_eq!(RABBITMQ_4_3_REFUSAL.len(), 255);
+        let refused = connection_closed_with(AMQPHardError::INTERNALERROR, RABBITMQ_4_3_REFUSAL);
+        let e = Error::from_queue_declare("with_ack.t", QueueType::Classic, false, &refused);
+        assert!(
+            matches!(&e, Error::TransientQueuesRefused { queue, .. } if queue == "with_ack.t"),
+            "{e:?}"
+        );
+        assert!(!e.is_retryable());
+        let shown = e.to_string();
+        for hint in [
+            "\"with_ack.t\"",
+            "deprecated_features.permit.transient_nonexcl_queues = true",
+            "durable_queues = true",
+            "quorum_queues = true",
+            "Feature `transient_nonexcl_queues` is deprecated. By default",
+        ] {
+            assert!(shown.contains(hint), "{hint:?} missing from: {shown}");
+        }
+        assert!(!shown.contains('\n'), "one line: {shown}");
+    }
+
+    #[test]
+    fn other_internal_errors_are_not_taken_for_the_refusal() {
+        let other = connection_closed_with(AMQPHardError::INTERNALERROR, "INTERNAL_ERROR");
+        let e = Error::from_queue_declare("q", QueueType::Classic, false, &other);
+        assert!(matches!(e, Error::ConnectionUnavailable { .. }), "{e:?}");
     }
 
     #[test]

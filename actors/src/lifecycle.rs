@@ -47,7 +47,43 @@ pub(crate) struct Lifecycle {
     stop_waiters: Vec<oneshot::Sender<()>>,
     /// The close reason given to the broker, e.g. "RPC server stopped".
     closing: &'static str,
+    failures: SetUpFailures,
 }
+
+/// The set-up failures since the consumer last consumed.
+#[derive(Debug, Default)]
+struct SetUpFailures {
+    /// The last failure, shown: the same failure again is not news (logged at debug,
+    /// not warn).
+    last: Option<String>,
+    /// The last set-up failed with [`Error::TransientQueuesRefused`]: each attempt
+    /// costs the whole connection, so retry at [`REFUSED_QUEUE_RETRY`] at most.
+    refused_transient: bool,
+}
+
+impl SetUpFailures {
+    /// Record `error`; whether it is news (the first, or another than the last).
+    fn failed(&mut self, error: &Error) -> bool {
+        self.refused_transient = matches!(error, Error::TransientQueuesRefused { .. });
+        let shown = error.to_string();
+        let news = self.last.as_ref() != Some(&shown);
+        self.last = Some(shown);
+        news
+    }
+
+    fn retry_delay(&self, reconnect_delay: Duration) -> Duration {
+        if self.refused_transient {
+            reconnect_delay.max(REFUSED_QUEUE_RETRY)
+        } else {
+            reconnect_delay
+        }
+    }
+}
+
+/// How often a set-up refused with [`Error::TransientQueuesRefused`] is retried at
+/// most: the broker closes the connection on each attempt, failing everything else on
+/// it, and only an operator's change can make it succeed.
+pub(crate) const REFUSED_QUEUE_RETRY: Duration = Duration::from_secs(10);
 
 impl Lifecycle {
     /// A skeleton with a channel actor of its own on `connection`, started in the
@@ -71,6 +107,7 @@ impl Lifecycle {
             ready_waiters: Vec::new(),
             stop_waiters: Vec::new(),
             closing,
+            failures: SetUpFailures::default(),
         }
     }
 
@@ -133,6 +170,7 @@ impl Lifecycle {
             ctx.add_stream(consumer.map(move |d| (no_ack, d)));
         }
         self.phase = Phase::Consuming { tags, channel };
+        self.failures = SetUpFailures::default();
         for w in self.ready_waiters.drain(..) {
             let _ = w.send(Ok(()));
         }
@@ -144,15 +182,27 @@ impl Lifecycle {
     /// broker host refusing the connection — answer pending `ready()` waiters with the
     /// error instead of leaving them waiting; a later `ready()` waits for the next
     /// attempt. Other failures (a lost connection) pass with retrying.
-    pub(crate) fn set_up_failed(&mut self, error: &Error) {
+    ///
+    /// Returns whether the failure is news (the first, or another than the last), so
+    /// that the actor warns once and not at every retry.
+    pub(crate) fn set_up_failed(&mut self, error: &Error) -> bool {
         if matches!(
             error,
-            Error::QueueMismatch { .. } | Error::ConnectFailed { .. }
+            Error::QueueMismatch { .. }
+                | Error::ConnectFailed { .. }
+                | Error::TransientQueuesRefused { .. }
         ) {
             for w in self.ready_waiters.drain(..) {
                 let _ = w.send(Err(error.clone()));
             }
         }
+        self.failures.failed(error)
+    }
+
+    /// How long to wait before setting up again after a restart: `reconnect_delay`,
+    /// or [`REFUSED_QUEUE_RETRY`] after [`Error::TransientQueuesRefused`].
+    pub(crate) fn retry_delay(&self, reconnect_delay: Duration) -> Duration {
+        self.failures.retry_delay(reconnect_delay)
     }
 
     /// A consumer failed or ended while consuming (the channel closed, or the broker
@@ -268,5 +318,46 @@ impl Lifecycle {
     #[cfg(feature = "fault-injection")]
     pub(crate) fn crash_channel(&self) {
         self.channel.do_send(RestartChannel);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DELAY: Duration = Duration::from_millis(250);
+
+    fn refused() -> Error {
+        Error::TransientQueuesRefused {
+            queue: "with_ack.t".into(),
+            reason: "INTERNAL_ERROR - Feature `transient_nonexcl_queues` is deprecated.".into(),
+        }
+    }
+
+    #[test]
+    fn a_failure_is_news_once_until_it_changes() {
+        let mut failures = SetUpFailures::default();
+        let lost = Error::ConnectionUnavailable {
+            reason: "connection reset".into(),
+        };
+        assert!(failures.failed(&lost));
+        assert!(!failures.failed(&lost));
+        assert!(failures.failed(&refused()));
+        assert!(!failures.failed(&refused()));
+        assert!(failures.failed(&lost));
+    }
+
+    #[test]
+    fn a_refused_transient_queue_is_retried_slowly_other_failures_at_the_reconnect_delay() {
+        let mut failures = SetUpFailures::default();
+        assert_eq!(failures.retry_delay(DELAY), DELAY);
+        failures.failed(&refused());
+        assert_eq!(failures.retry_delay(DELAY), REFUSED_QUEUE_RETRY);
+        assert_eq!(
+            failures.retry_delay(Duration::from_secs(60)),
+            Duration::from_secs(60)
+        );
+        failures.failed(&Error::Shutdown);
+        assert_eq!(failures.retry_delay(DELAY), DELAY);
     }
 }

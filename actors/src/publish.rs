@@ -60,12 +60,21 @@ pub(crate) struct Send<'a> {
 impl Send<'_> {
     /// Publish `msg`, retrying per the policy. `declare` runs before the next attempt
     /// when the exchange does not exist (and, if asked, when the message was
-    /// unroutable): the sender declares what it needs there.
+    /// unroutable): the sender declares what it needs there. A declaration the broker
+    /// refuses until an operator acts ([`Error::TransientQueuesRefused`]) ends the
+    /// publish with that error; other declaration failures are the declarer's to log,
+    /// and the publish goes on.
     pub(crate) async fn run<F, Fut>(&self, msg: Arc<Outgoing>, declare: F) -> Result<(), Error>
     where
         F: Fn() -> Fut,
-        Fut: std::future::Future<Output = ()>,
+        Fut: std::future::Future<Output = Result<(), Error>>,
     {
+        let declare = || async {
+            match declare().await {
+                Err(e @ Error::TransientQueuesRefused { .. }) => Err(e),
+                _ => Ok(()),
+            }
+        };
         let mut attempt: u32 = 0;
         let started = Instant::now();
         // After a channel error that may have been another message's, this one is
@@ -119,14 +128,14 @@ impl Send<'_> {
             let retryable = match &failure {
                 PublishFailure::Unroutable => {
                     if self.retry_on.declare_when_unroutable {
-                        declare().await;
+                        declare().await?;
                     }
                     self.retry_on.unroutable
                 }
                 PublishFailure::Nacked => self.retry_on.nacked,
                 PublishFailure::ExchangeNotFound => {
                     if self.retry_on.exchange_not_found {
-                        declare().await;
+                        declare().await?;
                     }
                     self.retry_on.exchange_not_found
                 }

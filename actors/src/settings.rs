@@ -78,7 +78,7 @@ impl ServerSettings {
             response_timeout: config.rpc_response_timeout,
             reply_retry: RetryPolicy::new(p.rpc_reply_retry_attempts, p.rpc_reply_retry_delay),
             queue_expiration: p.rpc_queue_expiration,
-            queue_type: QueueType::from_quorum_queues(p.quorum_queues),
+            queue_type: p.queue_type(),
             prefetch: p.rpc_listener_prefetch_count,
             reconnect_delay: reconnect_delay(config),
             max_body_size: p.max_message_body_size,
@@ -93,6 +93,8 @@ pub(crate) struct ReplySettings {
     pub(crate) exchange: String,
     pub(crate) queue: String,
     pub(crate) expiration: Duration,
+    /// `durable_queues` or `quorum_queues`: the reply queue is declared durable.
+    pub(crate) durable: bool,
     pub(crate) prefetch: u16,
     pub(crate) reconnect_delay: Duration,
     pub(crate) max_body_size: Option<NonZeroUsize>,
@@ -105,6 +107,7 @@ impl ReplySettings {
             exchange: p.rpc_reply_exchange.clone(),
             queue,
             expiration: p.rpc_queue_expiration,
+            durable: p.durable_reply_queues(),
             prefetch: p.rpc_reply_listener_prefetch_count,
             reconnect_delay: reconnect_delay(config),
             max_body_size: p.max_message_body_size,
@@ -223,7 +226,7 @@ impl NotifierSettings {
         Self {
             default_exchange: p.default_notification_exchange.clone(),
             persistent: p.notification_persistence,
-            queue_type: QueueType::from_quorum_queues(p.quorum_queues),
+            queue_type: p.queue_type(),
             serializer: p.default_serializer_type,
             topics: config.notifications.topics.clone(),
             sinks: NotificationSinks::of(&config.notifications.driver),
@@ -257,7 +260,7 @@ impl ListenerSettings {
         Self {
             default_exchange: p.default_notification_exchange.clone(),
             persistent: p.notification_persistence,
-            queue_type: QueueType::from_quorum_queues(p.quorum_queues),
+            queue_type: p.queue_type(),
             prefetch: p.notification_listener_prefetch_count,
             reconnect_delay: reconnect_delay(config),
             max_body_size: p.max_message_body_size,

@@ -5,6 +5,7 @@
 
 #![allow(dead_code)]
 
+use std::collections::BTreeMap;
 use std::net::{TcpStream, ToSocketAddrs};
 use std::process::Command;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -120,6 +121,55 @@ pub async fn wait_until_empty(queue: &str, wait: Duration) {
     }
 }
 
+/// A queue as `rabbitmqctl list_queues` shows it.
+#[derive(Debug)]
+pub struct Queue {
+    pub kind: String,
+    pub durable: bool,
+    pub auto_delete: bool,
+    pub exclusive: bool,
+    pub arguments: String,
+}
+
+/// The queues whose name contains `part`, by name.
+pub fn queues_containing(part: &str) -> BTreeMap<String, Queue> {
+    let listing = rabbitmqctl(&[
+        "list_queues",
+        "name",
+        "type",
+        "durable",
+        "auto_delete",
+        "exclusive",
+        "arguments",
+    ]);
+    listing
+        .lines()
+        .filter_map(|line| {
+            let c: Vec<&str> = line.split('\t').collect();
+            let [name, kind, durable, auto_delete, exclusive, arguments] = c[..] else {
+                return None;
+            };
+            name.contains(part).then(|| {
+                let queue = Queue {
+                    kind: kind.to_owned(),
+                    durable: durable == "true",
+                    auto_delete: auto_delete == "true",
+                    exclusive: exclusive == "true",
+                    arguments: arguments.to_owned(),
+                };
+                (name.to_owned(), queue)
+            })
+        })
+        .collect()
+}
+
+/// Delete the queues `names` (`rabbitmqctl delete_queue`).
+pub fn delete_queues<'a>(names: impl IntoIterator<Item = &'a String>) {
+    for name in names {
+        rabbitmqctl(&["delete_queue", name]);
+    }
+}
+
 /// Rows of `rabbitmqctl list_queues name durable auto_delete exclusive arguments`
 /// whose name starts with `prefix`, as tab-separated text lines.
 pub fn queues_with_prefix(prefix: &str) -> Vec<String> {
@@ -199,6 +249,26 @@ pub fn transport_on(
     warren::Transport::builder(config)
         .project("warren-tests")
         .prog("tests")
+        .connection_name(name)
+        .start()
+        .expect("start the transport")
+}
+
+/// A started transport on the test broker, named `name`, whose reply queue carries
+/// `prog` (so a test can find it), with `query` (such as `quorum_queues=true`) added
+/// to the transport URL's query.
+pub fn transport_with_query(name: &str, prog: &str, query: &str) -> warren::Transport {
+    require_broker();
+    let base = broker_url();
+    let separator = if base.contains('?') { '&' } else { '?' };
+    let url = format!("{base}{separator}{query}");
+    let config = warren::Config::builder()
+        .transport_url(url.parse().expect("a valid test URL"))
+        .build()
+        .expect("valid test configuration");
+    warren::Transport::builder(config)
+        .project("warren-tests")
+        .prog(prog)
         .connection_name(name)
         .start()
         .expect("start the transport")

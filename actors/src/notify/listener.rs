@@ -112,8 +112,11 @@ impl NotificationListenerActor {
             }
             Err(Error::Shutdown) => self.lifecycle.stopped(),
             Err(e) => {
-                tracing::warn!(error = %e, "notification listener set-up failed; retrying");
-                self.lifecycle.set_up_failed(&e);
+                if self.lifecycle.set_up_failed(&e) {
+                    tracing::warn!(error = %e, "notification listener set-up failed; retrying");
+                } else {
+                    tracing::debug!(error = %e, "notification listener set-up failed again; retrying");
+                }
                 ctx.stop();
             }
         }
@@ -214,7 +217,8 @@ impl Actor for NotificationListenerActor {
         if self.restarts == 0 {
             self.set_up(ctx);
         } else if self.lifecycle.is_setting_up() {
-            ctx.run_later(self.settings.reconnect_delay, |act, ctx| act.set_up(ctx));
+            let delay = self.lifecycle.retry_delay(self.settings.reconnect_delay);
+            ctx.run_later(delay, |act, ctx| act.set_up(ctx));
         }
     }
 }

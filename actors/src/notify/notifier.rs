@@ -95,7 +95,13 @@ impl Actor for NotifierActor {
 impl Supervised for NotifierActor {}
 
 /// Declare the sender-side fallback (exchange, queue `<topic>.<priority>`, binding).
-async fn declare_fallback(parts: &NotifierParts, exchange: &str, routing_key: &str) {
+/// Failures are logged here, except [`Error::TransientQueuesRefused`], which ends the
+/// notification (see [`Send::run`]).
+async fn declare_fallback(
+    parts: &NotifierParts,
+    exchange: &str,
+    routing_key: &str,
+) -> Result<(), Error> {
     let result = async {
         let settings = &parts.settings;
         let topology = notification_sender_fallback_topology(
@@ -117,9 +123,12 @@ async fn declare_fallback(parts: &NotifierParts, exchange: &str, routing_key: &s
         declared
     }
     .await;
-    if let Err(e) = result {
+    if let Err(e) = &result
+        && !matches!(e, Error::TransientQueuesRefused { .. })
+    {
         tracing::warn!(%exchange, %routing_key, error = %e, "could not declare the notification queue");
     }
+    result
 }
 
 async fn notify(parts: Rc<NotifierParts>, msg: Notify) -> Result<(), Error> {

@@ -213,8 +213,9 @@ async fn call(parts: Rc<ClientParts>, msg: Call) -> Result<Value, Error> {
         deadline: Some(deadline),
         expire_with_deadline: true,
     };
-    let published = send.run(outgoing, || {
-        declare_rpc_exchange(&parts.connection, &exchange)
+    let published = send.run(outgoing, || async {
+        declare_rpc_exchange(&parts.connection, &exchange).await;
+        Ok(())
     });
     let reply = tokio::time::timeout_at(deadline.into(), slot.reply);
     tokio::pin!(published, reply);
@@ -307,8 +308,9 @@ async fn cast(parts: Rc<ClientParts>, msg: Cast) -> Result<(), Error> {
         deadline: Some(Instant::now() + settings.response_timeout),
         expire_with_deadline: false,
     };
-    send.run(outgoing, || {
-        declare_rpc_exchange(&parts.connection, &exchange)
+    send.run(outgoing, || async {
+        declare_rpc_exchange(&parts.connection, &exchange).await;
+        Ok(())
     })
     .await
 }

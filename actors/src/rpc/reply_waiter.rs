@@ -80,6 +80,7 @@ impl ReplyWaiter {
             &self.settings.exchange,
             &self.settings.queue,
             self.settings.expiration,
+            self.settings.durable,
         ) {
             Ok(topology) => Arc::new(topology),
             Err(e) => {
@@ -106,8 +107,11 @@ impl ReplyWaiter {
             }
             Err(Error::Shutdown) => self.close(),
             Err(e) => {
-                tracing::warn!(queue = %self.settings.queue, error = %e, "reply queue set-up failed; retrying");
-                lifecycle.set_up_failed(&e);
+                if lifecycle.set_up_failed(&e) {
+                    tracing::warn!(queue = %self.settings.queue, error = %e, "reply queue set-up failed; retrying");
+                } else {
+                    tracing::debug!(queue = %self.settings.queue, error = %e, "reply queue set-up failed again; retrying");
+                }
                 ctx.stop();
             }
         }
@@ -204,7 +208,13 @@ impl Actor for ReplyWaiter {
 
     fn started(&mut self, ctx: &mut Context<Self>) {
         if self.counts.restarts > 0 {
-            ctx.run_later(self.settings.reconnect_delay, |act, ctx| act.set_up(ctx));
+            let delay = self
+                .lifecycle
+                .as_ref()
+                .map_or(self.settings.reconnect_delay, |l| {
+                    l.retry_delay(self.settings.reconnect_delay)
+                });
+            ctx.run_later(delay, |act, ctx| act.set_up(ctx));
         }
     }
 }

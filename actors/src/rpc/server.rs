@@ -155,8 +155,11 @@ impl RpcServerActor {
             }
             Err(Error::Shutdown) => self.lifecycle.stopped(),
             Err(e) => {
-                tracing::warn!(topic = %self.names.topic, error = %e, "RPC server set-up failed; retrying");
-                self.lifecycle.set_up_failed(&e);
+                if self.lifecycle.set_up_failed(&e) {
+                    tracing::warn!(topic = %self.names.topic, error = %e, "RPC server set-up failed; retrying");
+                } else {
+                    tracing::debug!(topic = %self.names.topic, error = %e, "RPC server set-up failed again; retrying");
+                }
                 ctx.stop();
             }
         }
@@ -412,7 +415,7 @@ async fn send_reply(
         deadline: Some(deadline.unwrap_or_else(|| Instant::now() + settings.response_timeout)),
         expire_with_deadline: deadline.is_some(),
     };
-    match send.run(outgoing, || async {}).await {
+    match send.run(outgoing, || async { Ok(()) }).await {
         Err(e) if to_rejected => {
             tracing::debug!(%correlation_id, error = %e, "answer to a rejected request not delivered");
         }
@@ -428,7 +431,9 @@ impl Actor for RpcServerActor {
         if self.restarts == 0 {
             self.set_up(ctx);
         } else {
-            let delay = self.replier.settings.reconnect_delay;
+            let delay = self
+                .lifecycle
+                .retry_delay(self.replier.settings.reconnect_delay);
             ctx.run_later(delay, |act, ctx| act.set_up(ctx));
         }
     }
