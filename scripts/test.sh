@@ -10,6 +10,10 @@ cargo test --workspace
 # tests, nesting bounds included; it builds outside the workspace that patches it in.
 CARGO_TARGET_DIR=target/vendor cargo test --locked \
   --manifest-path vendor/amq-protocol-types/Cargo.toml
+# The patched lapin (vendor/lapin/PATCHED.md: heartbeat 0 turns heartbeats off): its
+# unit tests, the heartbeat negotiation included.
+CARGO_TARGET_DIR=target/vendor cargo test --locked --lib \
+  --manifest-path vendor/lapin/Cargo.toml
 # The behavioural suites again on the in-memory broker (fake://): the same tests, the
 # same actors, no RabbitMQ. Suites that inspect or drive RabbitMQ itself stay out.
 WARREN_TEST_URL=fake:// cargo test -p warren-core \

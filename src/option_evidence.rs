@@ -45,7 +45,7 @@ const EVIDENCE: &[(Section, &str, Evidence)] = &[
     (Section::Pika, "ssl_options", Test(TLS, "mutual_tls_sends_the_client_certificate_where_it_is_required")),
     (Section::Pika, "auth_mechanism", Test(TLS, "external_authentication_logs_in_as_the_certificate_s_name")),
     (Section::Pika, "socket_timeout", Test(CONNECT, "a_peer_that_never_answers_ends_the_attempt_at_socket_timeout_plus_a_second")),
-    (Section::Pika, "tcp_user_timeout", Test(CONNECT, "tcp_user_timeout_is_set_on_the_socket_when_configured")),
+    (Section::Pika, "tcp_user_timeout", Test("tests/option_tcp_user_timeout.rs", "a_write_to_a_stalled_peer_ends_the_connection_after_tcp_user_timeout")),
     (Section::Pika, "host_connection_reconnect_delay", Test("tests/option_reconnect_delay.rs", "a_lost_connection_is_reopened_after_host_connection_reconnect_delay")),
     (Section::Pika, "connection_factory", Inert("read_write")),
     (Section::Pika, "pool_max_size", Test(POOL, "fifty_publishers_never_hold_more_than_the_pool_allows")),

@@ -1,5 +1,6 @@
 //! Options whose effect is only visible on the broker, read back with `rabbitmqctl`:
-//! connection tuning, prefetch counts, exchange names and queue expiry.
+//! connection tuning (heartbeats off included), prefetch counts, exchange names and
+//! queue expiry.
 
 mod common;
 
@@ -65,6 +66,26 @@ async fn heartbeat_frame_max_and_channel_max_are_negotiated_as_configured() {
     ]);
     let fields = line_with(&listing, &name);
     assert_eq!(fields[1..], ["7", "65536", "50"], "{listing}");
+    t.close().await;
+}
+
+#[actix_rt::test]
+async fn heartbeat_interval_0_turns_heartbeats_off() {
+    // RabbitMQ proposes 60 s; asking for 0 must turn them off, not take the broker's.
+    let name = unique("no-heartbeat");
+    let t = transport(&name, &[(Section::Pika, "heartbeat_interval", "0")]);
+    t.ready(std::time::Duration::from_secs(20))
+        .await
+        .expect("connected");
+    let listing = rabbitmqctl(&["list_connections", "client_properties", "timeout"]);
+    let fields = line_with(&listing, &name);
+    assert_eq!(fields[1..], ["0"], "{listing}");
+    // The connection works without them.
+    let topic = unique("no-heartbeat-rpc");
+    let (seen, _seen) = unbounded_channel();
+    let server = recording_server(&t, &topic, "s1", seen).await;
+    call(&t, &topic).await;
+    server.stop().await;
     t.close().await;
 }
 

@@ -1,5 +1,6 @@
 //! A TCP proxy in front of a node, to make the network faults `rabbitmqctl` cannot:
-//! a silent cut (black hole), a reset, a refused port.
+//! a silent cut (black hole), a peer that stops reading (stall), a reset, a refused
+//! port.
 //!
 //! It runs on a thread and runtime of its own, so it outlives the runtime of the test
 //! that started it and keeps no test waiting.
@@ -19,6 +20,12 @@ pub enum Mode {
     /// Drop every byte both ways and answer nothing, keeping every socket open: a
     /// network cut neither side is told about. New connections hang unanswered.
     BlackHole,
+    /// Stop reading and pass nothing either way, keeping every socket open: a peer
+    /// whose process hangs. Unlike a black hole, the client's kernel learns of it: the
+    /// proxy's kernel acknowledges data until its receive buffer is full, then
+    /// advertises a zero window, so the client's writes stall unacknowledged (what
+    /// `TCP_USER_TIMEOUT` bounds). New connections are accepted and then stall too.
+    Stall,
     /// Reset every open connection once, then forward again.
     Reset,
     /// Accept and at once reset new connections; open ones go on.
@@ -132,7 +139,19 @@ async fn connection(
     let mut up = [0u8; 16 * 1024];
     let mut down = [0u8; 16 * 1024];
     loop {
+        // Stalled: read nothing until the mode changes, so the kernel buffers fill.
+        if *mode.borrow_and_update() == Mode::Stall {
+            if mode.changed().await.is_err() {
+                return;
+            }
+            continue;
+        }
         tokio::select! {
+            changed = mode.changed() => {
+                if changed.is_err() {
+                    return;
+                }
+            }
             read = client_read.read(&mut up) => {
                 let Ok(n @ 1..) = read else { break };
                 if *mode.borrow() != Mode::BlackHole && server_write.write_all(&up[..n]).await.is_err() {

@@ -21,6 +21,11 @@ use super::connect_failure::{Attempt, ConnectFailure, dropped_unanswered, is_tls
 use super::host_endpoint::{ConnectionSettings, HostEndpoint};
 use super::tls::TlsClient;
 
+// `heartbeat_interval = 0` turns heartbeats off only with warren's patched lapin
+// (vendor/lapin/PATCHED.md): naming its marker makes a build without the patch fail
+// instead of silently taking the broker's heartbeat.
+const _: () = assert!(lapin::EXPLICIT_ZERO_HEARTBEAT_DISABLES);
+
 /// The lapin URI for `endpoint` with the tuning options of `settings`.
 fn amqp_uri(endpoint: &HostEndpoint, settings: &ConnectionSettings) -> AMQPUri {
     let heartbeat = settings.heartbeat.as_secs().min(u64::from(u16::MAX)) as u16;
@@ -39,8 +44,9 @@ fn amqp_uri(endpoint: &HostEndpoint, settings: &ConnectionSettings) -> AMQPUri {
         query: AMQPQueryString {
             frame_max: settings.frame_max,
             channel_max: settings.channel_max,
-            // Zero would mean "take the broker's" in lapin; ask for what was configured.
-            heartbeat: (heartbeat > 0).then_some(heartbeat),
+            // Always given: an explicit 0 disables heartbeats (vendor/lapin/PATCHED.md);
+            // an absent one would take the broker's.
+            heartbeat: Some(heartbeat),
             auth_mechanism: Some(match settings.auth_mechanism {
                 AuthMechanism::Plain => SASLMechanism::Plain,
                 AuthMechanism::External => SASLMechanism::External,
