@@ -7,6 +7,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use crate::auth_mechanism::AuthMechanism;
+use crate::buffer_overflow::BufferOverflow;
 use crate::config::Config;
 use crate::config_error::{ConfigError, Origin, UnknownOption};
 use crate::connection_factory::ConnectionFactory;
@@ -266,6 +267,41 @@ impl ConfigBuilder {
     /// ```
     pub fn quorum_queues(self, enabled: bool) -> Self {
         self.set(Section::Pika, "quorum_queues", enabled.to_string())
+    }
+
+    /// `[oslo_messaging_pika] notification_buffer_size`: notifications a buffered
+    /// notifier holds, queued or being sent, while the broker is away.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use warren_core::ConfigBuilder;
+    /// let config = ConfigBuilder::new().notification_buffer_size(500).build().unwrap();
+    /// assert_eq!(config.pika.notification_buffer_size.get(), 500);
+    /// ```
+    pub fn notification_buffer_size(self, size: usize) -> Self {
+        self.set(Section::Pika, "notification_buffer_size", size.to_string())
+    }
+
+    /// `[oslo_messaging_pika] notification_buffer_overflow`: what a full notification
+    /// buffer does with one more notification.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use warren_core::{BufferOverflow, ConfigBuilder};
+    /// let config = ConfigBuilder::new()
+    ///     .notification_buffer_overflow(BufferOverflow::Wait)
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(config.pika.notification_buffer_overflow, BufferOverflow::Wait);
+    /// ```
+    pub fn notification_buffer_overflow(self, overflow: BufferOverflow) -> Self {
+        self.set(
+            Section::Pika,
+            "notification_buffer_overflow",
+            overflow.name(),
+        )
     }
 
     /// `[oslo_messaging_pika] durable_queues`: declare every queue durable (RPC server,

@@ -25,6 +25,7 @@
 //! | `section` | [`Section`]: the three sections warren reads |
 //! | `retry` | [`Retry`]: oslo's `-1` / `0` / `N` attempt counts |
 //! | `connection_factory` | [`ConnectionFactory`]: `new`, `single`, `read_write` |
+//! | `buffer_overflow` | [`BufferOverflow`]: a full notification buffer drops the oldest or waits |
 //! | `ssl_options` | [`SslOptions`]: TLS settings, values never printed |
 //! | `tls_options` | [`TlsOptions`]: `ssl_options` typed (CA, client certificate, verification) |
 //! | `auth_mechanism` | [`AuthMechanism`]: `PLAIN` or `EXTERNAL` logins |
@@ -66,6 +67,7 @@
 #[cfg(test)]
 mod arbitrary;
 mod auth_mechanism;
+mod buffer_overflow;
 mod codec;
 mod config;
 mod config_builder;
@@ -116,6 +118,7 @@ mod version_cap;
 mod wire_error;
 
 pub use auth_mechanism::{AuthMechanism, UnknownAuthMechanism};
+pub use buffer_overflow::{BufferOverflow, UnknownBufferOverflow};
 pub use codec::{DEFAULT_MAX_DEPTH, decode, decode_with_max_depth, encode};
 pub use config::Config;
 pub use config_builder::ConfigBuilder;

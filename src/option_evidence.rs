@@ -18,6 +18,7 @@ enum Evidence {
 use Evidence::{Inert, Test};
 
 const EFFECTS: &str = "tests/option_effects.rs";
+const BUFFER: &str = "tests/notify_buffer.rs";
 const NOTIFY_CONFIG: &str = "tests/notify_config.rs";
 const UNREACHABLE: &str = "tests/unreachable_broker.rs";
 const POOL: &str = "tests/pool_load.rs";
@@ -58,6 +59,8 @@ const EVIDENCE: &[(Section, &str, Evidence)] = &[
     (Section::Pika, "notification_persistence", Test("tests/notify_delivery.rs", "a_listener_with_persistence_declares_durable_queues")),
     (Section::Pika, "default_notification_exchange", Test(EFFECTS, NAMES)),
     (Section::Pika, "notification_listener_prefetch_count", Test(EFFECTS, PREFETCH)),
+    (Section::Pika, "notification_buffer_size", Test(BUFFER, "a_full_buffer_drops_the_oldest_queued_notifications_and_counts_them")),
+    (Section::Pika, "notification_buffer_overflow", Test(BUFFER, "a_full_waiting_buffer_makes_the_caller_wait_for_room")),
     (Section::Pika, "default_notification_retry_attempts", Inert("3")),
     (Section::Pika, "notification_retry_delay", Test(RETRIES, NOTIFY_RETRY)),
     (Section::Pika, "quorum_queues", Test("tests/quorum_queues.rs", "an_rpc_server_declares_quorum_queues_and_answers_calls")),

@@ -6,6 +6,7 @@
 //! `Config::default()`.
 
 use crate::auth_mechanism::AuthMechanism;
+use crate::buffer_overflow::BufferOverflow;
 use crate::config::Config;
 use crate::config_error::ValueProblem;
 use crate::connection_factory::ConnectionFactory;
@@ -45,6 +46,7 @@ macro_rules! opt {
 
 const SERIALIZERS: &[&str] = &["json", "msgpack"];
 const FACTORIES: &[&str] = &ConnectionFactory::NAMES;
+const OVERFLOWS: &[&str] = &BufferOverflow::NAMES;
 const AUTH_MECHANISMS: &[&str] = &AuthMechanism::NAMES;
 
 /// A list of notification drivers, each one warren has.
@@ -101,6 +103,8 @@ pub(crate) static OPTIONS: &[OptionSpec] = &[
     opt!(Pika "notification_listener_prefetch_count" = "100"; |c, v| c.pika.notification_listener_prefetch_count = bounded(v, u16::MAX.into())?),
     opt!(Pika "default_notification_retry_attempts" = "-1"; |c, v| c.pika.default_notification_retry_attempts = retry(v)?),
     opt!(Pika "notification_retry_delay" = "0.25"; |c, v| c.pika.notification_retry_delay = seconds(v)?),
+    opt!(Pika "notification_buffer_size" = "10000"; |c, v| c.pika.notification_buffer_size = size(v)?),
+    opt!(Pika "notification_buffer_overflow" = "drop_oldest"; |c, v| c.pika.notification_buffer_overflow = choice(v, OVERFLOWS)?),
     // [oslo_messaging_pika]: queues
     opt!(Pika "quorum_queues" = "false"; |c, v| c.pika.quorum_queues = boolean(v)?),
     opt!(Pika "durable_queues" = "false"; |c, v| c.pika.durable_queues = boolean(v)?),
@@ -162,7 +166,7 @@ mod tests {
             assert_eq!(same, 1, "{} listed twice", spec.name);
         }
         assert_eq!(names(Section::Default).len(), 4);
-        assert_eq!(names(Section::Pika).len(), 33);
+        assert_eq!(names(Section::Pika).len(), 35);
         assert_eq!(names(Section::Notifications).len(), 4);
         assert!(find(Section::Pika, "control_exchange").is_none());
     }

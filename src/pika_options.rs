@@ -6,6 +6,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::auth_mechanism::AuthMechanism;
+use crate::buffer_overflow::BufferOverflow;
 use crate::connection_factory::ConnectionFactory;
 use crate::option_value::{ser_display, ser_opt_seconds, ser_seconds};
 use crate::queue_type::QueueType;
@@ -105,6 +106,12 @@ pub struct PikaOptions {
     /// Delay between notification send attempts. Default 0.25 s.
     #[serde(serialize_with = "ser_seconds")]
     pub notification_retry_delay: Duration,
+    /// Notifications a buffered notifier (`Notifier::buffered`) holds, queued or
+    /// being sent, while the broker is away. Default 10000. A warren option.
+    pub notification_buffer_size: NonZeroUsize,
+    /// What a buffered notifier does when its buffer is full: `drop_oldest` (counted)
+    /// or `wait`. Default `drop_oldest`. A warren option.
+    pub notification_buffer_overflow: BufferOverflow,
 
     // Queues.
     /// Declare notification and RPC server queues as quorum queues (`x-queue-type` =
@@ -188,6 +195,8 @@ impl Default for PikaOptions {
             notification_listener_prefetch_count: 100,
             default_notification_retry_attempts: Retry::Forever,
             notification_retry_delay: QUARTER_SECOND,
+            notification_buffer_size: NonZeroUsize::new(10_000).expect("10000 is not zero"),
+            notification_buffer_overflow: BufferOverflow::DropOldest,
             quorum_queues: false,
             durable_queues: false,
             rpc_queue_expiration: Duration::from_secs(60),

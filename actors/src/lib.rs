@@ -58,10 +58,11 @@ pub use error::Error;
 #[cfg(feature = "fault-injection")]
 pub use fault::{Crash, CrashChannels, TreeActor};
 pub use notify::{
-    ListenerCounts, ListenerOptions, ListenerReady, ListenerStats, Notification,
-    NotificationBatchReceived, NotificationEndpoint, NotificationFilter, NotificationListener,
-    NotificationListenerActor, NotificationReceived, NotificationResult, Notifier, NotifierActor,
-    Notify, StopListener,
+    BufferNotification, FlushNotifications, ListenerCounts, ListenerOptions, ListenerReady,
+    ListenerStats, Notification, NotificationBatchReceived, NotificationBufferActor,
+    NotificationBufferCounts, NotificationBufferStats, NotificationEndpoint, NotificationFilter,
+    NotificationListener, NotificationListenerActor, NotificationReceived, NotificationResult,
+    Notifier, NotifierActor, Notify, StopListener,
 };
 pub use pool::ChannelPool;
 pub use rpc::{
@@ -72,13 +73,14 @@ pub use settings::PUBLISH_WINDOW;
 pub use shutdown::shutdown_signal;
 pub use transport::{Transport, TransportBuilder};
 pub use warren_core::{
-    AckMode, AuthMechanism, CertReqs, Config, ConfigBuilder, ConfigError, ConnectionFactory,
-    Context, EntityError, EntitySerializer, InertOption, IniError, IniProblem, InvalidRetry,
-    NameError, NoOpSerializer, NotificationDriver, NotificationOptions, OptionLocation, Origin,
-    Password, PikaOptions, Priority, QueueType, RemoteError, RemoteErrorConstructor,
-    RemoteErrorRegistry, Retry, Section, Serializer, SslOptions, SslOptionsProblem, Target,
-    TlsOptions, TlsVersions, TransportHost, TransportUrl, UnknownAuthMechanism,
-    UnknownConnectionFactory, UnknownNotificationDriver, UnknownOption, UnknownSerializer,
-    UrlError, UrlPart, ValueProblem, Version, VersionCap, VersionCapError, VersionError, WireError,
-    can_send_version, decode, encode, parse_timestamp, rpc_routing_key,
+    AckMode, AuthMechanism, BufferOverflow, CertReqs, Config, ConfigBuilder, ConfigError,
+    ConnectionFactory, Context, EntityError, EntitySerializer, InertOption, IniError, IniProblem,
+    InvalidRetry, NameError, NoOpSerializer, NotificationDriver, NotificationOptions,
+    OptionLocation, Origin, Password, PikaOptions, Priority, QueueType, RemoteError,
+    RemoteErrorConstructor, RemoteErrorRegistry, Retry, Section, Serializer, SslOptions,
+    SslOptionsProblem, Target, TlsOptions, TlsVersions, TransportHost, TransportUrl,
+    UnknownAuthMechanism, UnknownBufferOverflow, UnknownConnectionFactory,
+    UnknownNotificationDriver, UnknownOption, UnknownSerializer, UrlError, UrlPart, ValueProblem,
+    Version, VersionCap, VersionCapError, VersionError, WireError, can_send_version, decode,
+    encode, parse_timestamp, rpc_routing_key,
 };

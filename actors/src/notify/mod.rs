@@ -1,9 +1,11 @@
 //! Notifications: the notifier actor and its handle, the listener actor, its endpoints
 //! and filters.
 
+mod buffer_queue;
 mod filter;
 mod listener;
 mod listener_handle;
+mod notification_buffer;
 mod notification_dispatch;
 mod notification_endpoint;
 mod notifier;
@@ -16,6 +18,10 @@ pub use listener::{
 };
 pub(crate) use listener_handle::launch_listener;
 pub use listener_handle::{ListenerOptions, NotificationListener};
+pub use notification_buffer::{
+    BufferNotification, FlushNotifications, NotificationBufferActor, NotificationBufferCounts,
+    NotificationBufferStats,
+};
 pub use notification_endpoint::NotificationEndpoint;
 pub use notifier::{NotifierActor, Notify};
 pub use notifier_handle::Notifier;

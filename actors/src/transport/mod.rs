@@ -29,7 +29,7 @@ use crate::connection::{
     CloseConnection, ConnectionState, ConnectionStateChanged, HostConnection, OpenChannel,
     SubscribeState, unavailable_or,
 };
-use crate::notify::NotifierActor;
+use crate::notify::{NotificationBufferActor, NotifierActor};
 use crate::pool::ChannelPool;
 use crate::rpc::{CloseReplyWaiter, ReplyCounts, ReplyStats, ReplyWaiter, RpcClientActor};
 use crate::runtime::lapin_runtime;
@@ -49,6 +49,8 @@ struct Tree {
     reply_waiter: Addr<ReplyWaiter>,
     client: Addr<RpcClientActor>,
     notifier: Addr<NotifierActor>,
+    /// The buffer behind [`Notifier::buffered`].
+    notification_buffer: Addr<NotificationBufferActor>,
     /// The connection and pool of the notification transport when it is not the
     /// transport's own connection.
     notification_bus: Option<NotificationBus>,
@@ -194,6 +196,17 @@ impl TransportBuilder {
                 NotifierActor::new(settings, pool, connection)
             })
         };
+        let notification_buffer = {
+            let notifier = notifier.clone();
+            let pika = &notification_config.pika;
+            let (capacity, overflow) = (
+                pika.notification_buffer_size.get(),
+                pika.notification_buffer_overflow,
+            );
+            NotificationBufferActor::start_in_arbiter(&site, move |_| {
+                NotificationBufferActor::new(notifier, capacity, overflow)
+            })
+        };
         Ok(Transport {
             tree: Arc::new(Tree {
                 server: ServerSettings::from_config(&config),
@@ -205,6 +218,7 @@ impl TransportBuilder {
                 reply_waiter,
                 client,
                 notifier,
+                notification_buffer,
                 notification_bus,
             }),
         })
@@ -297,7 +311,11 @@ impl Transport {
 
     /// A notifier publishing as `publisher_id` on the configured topics.
     pub fn notifier(&self, publisher_id: impl Into<String>) -> Notifier {
-        Notifier::new(self.tree.notifier.clone(), publisher_id.into())
+        Notifier::new(
+            self.tree.notifier.clone(),
+            self.tree.notification_buffer.clone(),
+            publisher_id.into(),
+        )
     }
 
     /// The notifier actor, for sending [`crate::Notify`] messages from other actors.
