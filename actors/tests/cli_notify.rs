@@ -346,6 +346,17 @@ fn a_first_notification_to_a_new_topic_logs_no_message_body() {
 
 #[test]
 fn bench_notify_reports_every_notification_confirmed() {
+    bench_notify_stores_all(&[]);
+}
+
+#[test]
+fn bench_notify_buffered_drains_every_notification_into_the_queue() {
+    bench_notify_stores_all(&["--buffered"]);
+}
+
+/// `warren bench notify` (with `extra` options) of 200 notifications nobody listens
+/// to: all confirmed, all stored.
+fn bench_notify_stores_all(extra: &[&str]) {
     require_broker();
     let topic = unique("cli-bench-notify");
     let out = warren()
@@ -363,6 +374,7 @@ fn bench_notify_reports_every_notification_confirmed() {
             "--priority",
             "warn",
         ])
+        .args(extra)
         .output()
         .expect("run warren bench notify");
     assert_success(&out);

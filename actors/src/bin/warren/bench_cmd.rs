@@ -3,6 +3,8 @@
 //! (`warren serve`, or any service with an `echo(value)` method), or `--count`
 //! notifications (`--priority`, default `info`) to the topic, `--concurrency` at a
 //! time, and prints one JSON object: sent, confirmed, errors, rate, p50 and p99 latency.
+//! With `--buffered`, notifications go through a buffered notifier: latencies are the
+//! time to be accepted, and the run ends once the buffer has drained.
 
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -51,12 +53,20 @@ pub struct BenchArgs {
     /// The priority of the notifications (`notify` only).
     #[arg(long, default_value = "info")]
     priority: String,
+    /// Send notifications through a buffered notifier (`notify` only): each returns
+    /// once buffered, and the run ends once the buffer has drained.
+    #[arg(long)]
+    buffered: bool,
 }
 
 /// Run the load and print the summary.
 pub fn run(args: &BenchArgs) -> ExitCode {
     if args.count == 0 || args.concurrency == 0 {
         eprintln!("warren bench: --count and --concurrency must be at least 1");
+        return ExitCode::from(EXIT_INVALID_INPUT);
+    }
+    if args.buffered && !matches!(args.kind, BenchKind::Notify) {
+        eprintln!("warren bench: --buffered is for `warren bench notify` only");
         return ExitCode::from(EXIT_INVALID_INPUT);
     }
     let priority: Priority = match args.priority.parse() {
@@ -87,8 +97,12 @@ pub fn run(args: &BenchArgs) -> ExitCode {
                 if let Some(exchange) = &args.target.exchange {
                     notifier = notifier.with_exchange(exchange);
                 }
+                if args.buffered {
+                    notifier = notifier.buffered();
+                }
                 notifier
             },
+            buffered: args.buffered,
             priority,
             kwargs: json!({ "value": "x".repeat(args.payload_bytes) }),
             count: args.count,
@@ -159,6 +173,8 @@ struct Load {
     kwargs: Value,
     count: usize,
     concurrency: usize,
+    /// The notifier is buffered: wait for the buffer to drain at the end.
+    buffered: bool,
 }
 
 /// What a run measured.
@@ -208,6 +224,20 @@ impl Load {
                     errors += 1;
                     first_error.get_or_insert_with(|| e.to_string());
                 }
+            }
+        }
+        if self.buffered {
+            self.notifier.flush().await;
+            let counts = self.notifier.buffer_counts().await;
+            let lost = usize::try_from(counts.dropped + counts.failed).unwrap_or(usize::MAX);
+            if lost > 0 {
+                errors += lost;
+                first_error.get_or_insert_with(|| {
+                    format!(
+                        "{} dropped by the full buffer, {} given up",
+                        counts.dropped, counts.failed
+                    )
+                });
             }
         }
         Ran {
