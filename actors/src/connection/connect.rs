@@ -255,8 +255,9 @@ mod tests {
     }
 
     #[test]
-    fn zero_heartbeat_is_left_to_the_broker() {
-        assert_eq!(amqp_uri(&endpoint(), &settings(0)).query.heartbeat, None);
+    fn zero_heartbeat_is_asked_for_explicitly_to_turn_heartbeats_off() {
+        // Absent would take the broker's (vendor/lapin/PATCHED.md).
+        assert_eq!(amqp_uri(&endpoint(), &settings(0)).query.heartbeat, Some(0));
     }
 
     /// A local port that completes TCP handshakes (the kernel's backlog) and never
