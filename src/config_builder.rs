@@ -192,10 +192,25 @@ impl ConfigBuilder {
     }
 
     /// `[oslo_messaging_pika] heartbeat_interval`, in whole seconds (a fraction is
-    /// dropped); zero disables heartbeats.
+    /// dropped, but an interval under a second is one second: only zero turns
+    /// heartbeats off).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use warren_core::ConfigBuilder;
+    /// let half = ConfigBuilder::new().heartbeat_interval(Duration::from_millis(500));
+    /// assert_eq!(half.build().unwrap().pika.heartbeat_interval, Duration::from_secs(1));
+    /// let off = ConfigBuilder::new().heartbeat_interval(Duration::ZERO);
+    /// assert_eq!(off.build().unwrap().pika.heartbeat_interval, Duration::ZERO);
+    /// ```
     pub fn heartbeat_interval(self, interval: Duration) -> Self {
-        let secs = interval.as_secs().to_string();
-        self.set(Section::Pika, "heartbeat_interval", secs)
+        let mut secs = interval.as_secs();
+        if secs == 0 && !interval.is_zero() {
+            secs = 1;
+        }
+        self.set(Section::Pika, "heartbeat_interval", secs.to_string())
     }
 
     /// `[oslo_messaging_pika] ssl`.

@@ -34,8 +34,8 @@ fn holding_endpoint(gate: watch::Receiver<bool>) -> (Endpoint, UnboundedReceiver
 }
 
 /// Polls `stop` once (it is then in the actor's mailbox, ahead of the `in_flight`
-/// question), checks that it waits for the `expected` handlers in progress, opens their
-/// gate and checks that it then finishes in time.
+/// question), checks that it still waits once the actor has answered that `expected`
+/// handlers are in progress, opens their gate and checks that it then finishes.
 async fn drains_once_open(
     stop: impl Future<Output = Result<(), Error>>,
     in_flight: impl Future<Output = usize>,
@@ -48,6 +48,11 @@ async fn drains_once_open(
         "stopped with handlers in progress"
     );
     assert_eq!(in_flight.await, expected);
+    // The stop has been handled by now (the question came after it): still waiting.
+    assert!(
+        (&mut stop).now_or_never().is_none(),
+        "stopped with handlers in progress"
+    );
     open.send_replace(true);
     tokio::time::timeout(WAIT, stop)
         .await

@@ -237,7 +237,8 @@ pub enum Error {
     DrainTimedOut {
         /// What was being drained: `RPC requests` or `notification handlers`.
         what: &'static str,
-        /// Handlers still running when the time ran out (a batch counts once).
+        /// Handlers still running when the time ran out (a batch counts once), plus,
+        /// for a batching listener, the notifications buffered for its next batch.
         in_flight: usize,
         /// The time allowed.
         after: Duration,

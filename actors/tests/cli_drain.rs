@@ -108,7 +108,9 @@ fn sigterm_answers_the_calls_in_progress_before_serve_exits() {
     require_broker();
     let topic = unique("cli-drain");
     let serve = Serve::start(&topic, "30");
-    let calls: Vec<Child> = (0..3).map(|_| call_sleep(&topic, 3, "60")).collect();
+    // Long enough that the first is still running when the third starts, even with
+    // three processes starting on a busy machine.
+    let calls: Vec<Child> = (0..3).map(|_| call_sleep(&topic, 10, "60")).collect();
     serve.wait_for_lines("handling an RPC request", 3);
 
     serve.signal("-TERM");

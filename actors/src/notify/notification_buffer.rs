@@ -12,7 +12,7 @@
 //! Messages handled: [`BufferNotification`], [`FlushNotifications`],
 //! [`NotificationBufferStats`].
 
-use std::collections::VecDeque;
+use std::collections::{BTreeSet, VecDeque};
 
 use actix::prelude::*;
 use tokio::sync::oneshot;
@@ -46,7 +46,8 @@ impl Message for BufferNotification {
     type Result = Result<(), Error>;
 }
 
-/// Resolves once every notification buffered so far is sent or given up.
+/// Resolves once every notification accepted before it is sent, dropped or given up
+/// (later ones are not waited for).
 #[derive(Debug, Message)]
 #[rtype(result = "()")]
 pub struct FlushNotifications;
@@ -59,12 +60,18 @@ pub struct NotificationBufferStats;
 /// See the module docs.
 pub struct NotificationBufferActor {
     notifier: Addr<NotifierActor>,
-    queue: BufferQueue<Notify>,
+    /// Notifications with their number, in the order accepted.
+    queue: BufferQueue<(u64, Notify)>,
     capacity: usize,
     overflow: BufferOverflow,
     /// With `wait`: offers that found the buffer full, oldest first, and their callers.
     parked: VecDeque<(Notify, oneshot::Sender<()>)>,
-    flushes: Vec<oneshot::Sender<()>>,
+    /// The number the next accepted notification gets.
+    next_number: u64,
+    /// The numbers of the accepted notifications not yet sent, dropped or given up.
+    outstanding: BTreeSet<u64>,
+    /// Flushes, each with the number it waits up to (exclusive).
+    flushes: Vec<(u64, oneshot::Sender<()>)>,
     /// Notifications dropped since the buffer was last empty; `Some` once it was full.
     dropped_while_full: Option<u64>,
 }
@@ -81,9 +88,33 @@ impl NotificationBufferActor {
             capacity,
             overflow,
             parked: VecDeque::new(),
+            next_number: 0,
+            outstanding: BTreeSet::new(),
             flushes: Vec::new(),
             dropped_while_full: None,
         }
+    }
+
+    /// Offer `notification`, numbered if it is accepted; hands it back when the buffer
+    /// is full and the policy is to wait.
+    fn offer(&mut self, notification: Notify) -> Option<Notify> {
+        let number = self.next_number;
+        match self.queue.offer((number, notification)) {
+            Admission::Accepted => {
+                self.outstanding.insert(number);
+            }
+            Admission::AcceptedDropping((dropped, _)) => {
+                self.full(1);
+                // Dropped: the oldest queued one, or this one when all are being sent.
+                if dropped != number {
+                    self.outstanding.remove(&dropped);
+                    self.outstanding.insert(number);
+                }
+            }
+            Admission::Full((_, back)) => return Some(back),
+        }
+        self.next_number += 1;
+        None
     }
 
     /// The buffer is full: say so once until it drains.
@@ -111,10 +142,25 @@ impl NotificationBufferActor {
 
     /// Hand queued notifications to the notifier, up to the window.
     fn pump(&mut self, ctx: &mut Context<Self>) {
-        while let Some(notification) = self.queue.next_to_send() {
+        while let Some((number, notification)) = self.queue.next_to_send() {
             let sent = self.notifier.send(notification);
-            ctx.spawn(sent.into_actor(self).map(|result, act, ctx| {
-                act.queue.finished(matches!(result, Ok(Ok(()))));
+            ctx.spawn(sent.into_actor(self).map(move |result, act, ctx| {
+                match result {
+                    Ok(Ok(())) => act.queue.finished(true),
+                    Ok(Err(e)) => {
+                        act.queue.finished(false);
+                        // Publish failures are logged by the notifier; what fails
+                        // before any publish is logged here, as no caller hears of it.
+                        if matches!(e, Error::InvalidTarget { .. } | Error::Wire(_)) {
+                            tracing::warn!(error = %e, "buffered notification given up");
+                        }
+                    }
+                    Err(_) => {
+                        act.queue.finished(false);
+                        tracing::warn!("buffered notification given up: the notifier is gone");
+                    }
+                }
+                act.outstanding.remove(&number);
                 act.admit_parked();
                 act.pump(ctx);
                 act.answer_flushes();
@@ -122,13 +168,18 @@ impl NotificationBufferActor {
         }
     }
 
-    /// With `wait`: room freed, take the callers waiting for it, oldest first.
+    /// With `wait`: room freed, take the callers waiting for it, oldest first (a
+    /// caller that gave up waiting takes nothing: its notification was never
+    /// accepted).
     fn admit_parked(&mut self) {
         while self.queue.has_room() {
             let Some((notification, caller)) = self.parked.pop_front() else {
                 break;
             };
-            if let Admission::Full(back) = self.queue.offer(notification) {
+            if caller.is_closed() {
+                continue;
+            }
+            if let Some(back) = self.offer(notification) {
                 // Cannot happen with room; keep it first in line all the same.
                 self.parked.push_front((back, caller));
                 break;
@@ -137,18 +188,27 @@ impl NotificationBufferActor {
         }
     }
 
+    /// Answer the flushes whose notifications are all done; say when a buffer that
+    /// was full has drained.
     fn answer_flushes(&mut self) {
-        if !self.queue.is_drained() || !self.parked.is_empty() {
-            return;
+        let first_outstanding = self.outstanding.first().copied().unwrap_or(u64::MAX);
+        let mut i = 0;
+        while i < self.flushes.len() {
+            if self.flushes[i].0 <= first_outstanding {
+                let (_, done) = self.flushes.swap_remove(i);
+                let _ = done.send(());
+            } else {
+                i += 1;
+            }
         }
-        if let Some(dropped) = self.dropped_while_full.take() {
+        if self.queue.is_drained()
+            && self.parked.is_empty()
+            && let Some(dropped) = self.dropped_while_full.take()
+        {
             tracing::info!(
                 dropped,
                 "notification buffer drained: the broker takes notifications again"
             );
-        }
-        for flush in self.flushes.drain(..) {
-            let _ = flush.send(());
         }
     }
 }
@@ -162,20 +222,16 @@ impl Handler<BufferNotification> for NotificationBufferActor {
 
     fn handle(&mut self, msg: BufferNotification, ctx: &mut Context<Self>) -> Self::Result {
         // Behind callers already waiting for room: keep the order they came in.
-        let admission = if self.parked.is_empty() {
-            self.queue.offer(msg.0)
+        let refused = if self.parked.is_empty() {
+            self.offer(msg.0)
         } else {
-            Admission::Full(msg.0)
+            Some(msg.0)
         };
-        match admission {
-            Admission::Accepted => {}
-            Admission::AcceptedDropping(_) => self.full(1),
-            Admission::Full(notification) => {
-                self.full(0);
-                let (room, wait) = oneshot::channel();
-                self.parked.push_back((notification, room));
-                return Box::pin(async move { wait.await.map_err(|_| Error::Shutdown) });
-            }
+        if let Some(notification) = refused {
+            self.full(0);
+            let (room, wait) = oneshot::channel();
+            self.parked.push_back((notification, room));
+            return Box::pin(async move { wait.await.map_err(|_| Error::Shutdown) });
         }
         self.pump(ctx);
         Box::pin(async { Ok(()) })
@@ -187,7 +243,7 @@ impl Handler<FlushNotifications> for NotificationBufferActor {
 
     fn handle(&mut self, _: FlushNotifications, _ctx: &mut Context<Self>) -> Self::Result {
         let (done, wait) = oneshot::channel();
-        self.flushes.push(done);
+        self.flushes.push((self.next_number, done));
         self.answer_flushes();
         Box::pin(async move {
             let _ = wait.await;

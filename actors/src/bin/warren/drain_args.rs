@@ -22,21 +22,32 @@ impl DrainArgs {
     }
 }
 
-/// Run a bounded graceful stop (`stop`) of `in_flight` `what`, saying on stderr what
-/// happens; a second signal abandons it. Success when it finished in time.
+/// Run a bounded graceful stop (`stop`) of the `what` in progress (`in_flight`),
+/// saying on stderr what happens; a second signal abandons it. Success when it
+/// finished in time.
 pub async fn drain(
     command: &str,
     what: &str,
-    in_flight: usize,
+    in_flight: impl Future<Output = usize>,
     limit: Duration,
     stop: impl Future<Output = Result<(), warren::Error>>,
 ) -> ExitCode {
+    // Listen for a second signal before anything else, so that one sent at once is
+    // not missed: the handlers are installed on the first poll.
+    let again = warren::shutdown_signal();
+    tokio::pin!(again);
+    if futures_util::poll!(&mut again).is_ready() {
+        eprintln!(
+            "warren {command}: stopped by a second signal; abandoning the {what} in progress"
+        );
+        return ExitCode::FAILURE;
+    }
     eprintln!(
-        "warren {command}: stopping: {what} in progress: {in_flight}; finishing them \
+        "warren {command}: stopping: {what} in progress: {}; finishing them \
          (up to {}s; a second signal abandons them)",
+        in_flight.await,
         limit.as_secs_f64()
     );
-    let again = warren::shutdown_signal();
     tokio::select! {
         stopped = stop => match stopped {
             Ok(()) => ExitCode::SUCCESS,
@@ -45,7 +56,7 @@ pub async fn drain(
                 ExitCode::FAILURE
             }
         },
-        () = again => {
+        () = &mut again => {
             eprintln!("warren {command}: stopped by a second signal; abandoning the {what} in progress");
             ExitCode::FAILURE
         }

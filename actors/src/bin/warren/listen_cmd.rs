@@ -189,7 +189,7 @@ pub fn run(args: &ListenArgs) -> ExitCode {
                 ExitCode::SUCCESS
             }
             _ = &mut terminated => {
-                let in_flight = listener.counts().await.in_flight;
+                let in_flight = async { listener.counts().await.in_flight };
                 let stop = listener.stop_within(drain_limit);
                 drain("listen", "notifications", in_flight, drain_limit, stop).await
             }

@@ -146,7 +146,7 @@ pub fn run(args: &ServeArgs) -> ExitCode {
             args.topic, args.server
         );
         interrupted.await;
-        let in_flight = server.counts().await.in_flight;
+        let in_flight = async { server.counts().await.in_flight };
         let stop = server.stop_within(drain_limit);
         let code = drain("serve", "RPC requests", in_flight, drain_limit, stop).await;
         transport.close().await;
