@@ -30,6 +30,7 @@
 //! `Addr` to it stays valid.
 
 mod amqp;
+mod bounded_stop;
 mod broker;
 mod channel;
 mod connection;

@@ -203,21 +203,12 @@ impl NotificationListener {
     /// longer consumes; close the transport to abandon them, and the broker delivers
     /// their notifications again (they were not acknowledged).
     pub async fn stop_within(&self, limit: Duration) -> Result<(), Error> {
-        if tokio::time::timeout(limit, self.stop()).await.is_ok() {
-            return Ok(());
-        }
-        match self.counts().await.in_flight {
-            // Nothing left to wait for (a limit shorter than the stop's own round
-            // trip): finish the stop, which is now immediate.
-            0 => {
-                self.stop().await;
-                Ok(())
-            }
-            in_flight => Err(Error::DrainTimedOut {
-                what: "notification handlers",
-                in_flight,
-                after: limit,
-            }),
-        }
+        crate::bounded_stop::stop_within(
+            limit,
+            "notification handlers",
+            || self.stop(),
+            || async { self.counts().await.in_flight },
+        )
+        .await
     }
 }

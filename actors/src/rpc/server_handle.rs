@@ -156,21 +156,12 @@ impl RpcServer {
     /// # }
     /// ```
     pub async fn stop_within(&self, limit: Duration) -> Result<(), Error> {
-        if tokio::time::timeout(limit, self.stop()).await.is_ok() {
-            return Ok(());
-        }
-        match self.counts().await.in_flight {
-            // Nothing left to wait for (a limit shorter than the stop's own round
-            // trip): finish the stop, which is now immediate.
-            0 => {
-                self.stop().await;
-                Ok(())
-            }
-            in_flight => Err(Error::DrainTimedOut {
-                what: "RPC requests",
-                in_flight,
-                after: limit,
-            }),
-        }
+        crate::bounded_stop::stop_within(
+            limit,
+            "RPC requests",
+            || self.stop(),
+            || async { self.counts().await.in_flight },
+        )
+        .await
     }
 }
