@@ -19,6 +19,7 @@
 //! | `error` | [`Error`]: what callers are told |
 //! | `runtime` | the tokio runtime lapin's I/O runs on |
 //! | `shutdown` | [`shutdown_signal`]: SIGINT and SIGTERM, for graceful stops |
+//! | `telemetry` | the `send` and `process` spans (OpenTelemetry messaging conventions), target [`SPAN_TARGET`] |
 //!
 //! # Actor tree
 //!
@@ -49,6 +50,7 @@ mod rpc;
 mod runtime;
 mod settings;
 mod shutdown;
+mod telemetry;
 mod transport;
 
 pub use channel::ChannelActor;
@@ -72,6 +74,7 @@ pub use rpc::{
 };
 pub use settings::PUBLISH_WINDOW;
 pub use shutdown::shutdown_signal;
+pub use telemetry::SPAN_TARGET;
 pub use transport::{Transport, TransportBuilder};
 pub use warren_core::{
     AckMode, AuthMechanism, BufferOverflow, CertReqs, Config, ConfigBuilder, ConfigError,

@@ -30,6 +30,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix::prelude::*;
+use tracing::{Instrument, Span};
 use warren_core::{NotificationEnvelope, Topology};
 
 use super::notification_dispatch::{dispatch_batch, dispatch_one, settle};
@@ -42,6 +43,7 @@ use crate::connection::HostConnection;
 use crate::delivery::{DeliveryId, decode_delivery, loggable, reject_without_requeue};
 use crate::lifecycle::{Incoming, Lifecycle};
 use crate::settings::ListenerSettings;
+use crate::telemetry;
 
 /// How a batch listener groups notifications.
 #[derive(Debug, Clone, Copy)]
@@ -159,11 +161,15 @@ impl NotificationListenerActor {
                 let endpoints = self.endpoints.clone();
                 let allow_requeue = self.allow_requeue;
                 let me = ctx.address();
-                actix::spawn(async move {
-                    let result = dispatch_one(endpoints, notification).await;
-                    settle(&acker, result, allow_requeue).await;
-                    me.do_send(HandlingDone(1));
-                });
+                let span = process_span(&delivery, &notification);
+                actix::spawn(
+                    async move {
+                        let result = dispatch_one(endpoints, notification).await;
+                        settle(&acker, result, allow_requeue).await;
+                        me.do_send(HandlingDone(1));
+                    }
+                    .instrument(span),
+                );
             }
             Some(spec) => {
                 self.buffer.push((notification, acker));
@@ -208,6 +214,21 @@ impl NotificationListenerActor {
             });
         }
     }
+}
+
+/// The `process` span of a notification (see [`crate::telemetry`]).
+fn process_span(delivery: &Delivery, notification: &Notification) -> Span {
+    let span = telemetry::process_span(
+        delivery.exchange.as_str(),
+        delivery.routing_key.as_str(),
+        delivery.data.len(),
+    );
+    if !span.is_disabled() {
+        span.record("messaging.message.id", notification.message_id.as_str());
+        span.record("oslo.event_type", notification.event_type.as_str());
+        span.record("oslo.priority", notification.priority.name());
+    }
+    span
 }
 
 impl Actor for NotificationListenerActor {

@@ -22,6 +22,7 @@ use std::time::Instant;
 
 use actix::prelude::*;
 use serde_json::Value;
+use tracing::Instrument;
 use warren_core::{
     Context as RequestContext, MessageProperties, NotificationEnvelope, Priority, Retry, Target,
     notification_exchange, notification_routing_key, notification_sender_fallback_topology,
@@ -34,6 +35,7 @@ use crate::outgoing::to_amqp;
 use crate::pool::ChannelPool;
 use crate::publish::{RetryOn, Send};
 use crate::settings::NotifierSettings;
+use crate::telemetry;
 
 /// Publish one notification.
 #[derive(Debug, Clone)]
@@ -211,9 +213,19 @@ async fn notify(parts: Rc<NotifierParts>, msg: Notify) -> Result<(), Error> {
             expire_with_deadline: false,
         };
         let started = Instant::now();
+        let span = telemetry::send_span("notify");
+        telemetry::record_destination(&span, &exchange, &routing_key, body.len());
+        if !span.is_disabled() {
+            span.record("messaging.message.id", envelope.message_id.as_str());
+            span.record("oslo.topic", topic.as_str());
+            span.record("oslo.event_type", envelope.event_type.as_str());
+            span.record("oslo.priority", msg.priority.name());
+        }
         send.run(outgoing, || declare_fallback(&parts, &exchange, &routing_key))
+            .instrument(span.clone())
             .await
             .inspect_err(|e| {
+                telemetry::record_error(&span, e);
                 tracing::warn!(%routing_key, error = %e, after = ?started.elapsed(), "notification not delivered");
             })?;
     }

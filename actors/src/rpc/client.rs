@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 
 use actix::prelude::*;
 use serde_json::{Map, Value};
+use tracing::{Instrument, Span};
 use warren_core::{
     AckMode, Context as RequestContext, Retry, RpcReply, RpcRequest, Target, rpc_exchange,
     rpc_routing_key,
@@ -32,6 +33,7 @@ use crate::outgoing;
 use crate::pool::ChannelPool;
 use crate::publish::{RetryOn, RetryPolicy, Send};
 use crate::settings::ClientSettings;
+use crate::telemetry;
 
 /// Call `method` on a server of `target` and wait for its result.
 ///
@@ -155,7 +157,7 @@ fn prepare(
     Ok((exchange, routing_key, body))
 }
 
-async fn call(parts: Rc<ClientParts>, msg: Call) -> Result<Value, Error> {
+async fn call(parts: Rc<ClientParts>, msg: Call, span: Span) -> Result<Value, Error> {
     if msg.target.fanout {
         return Err(invalid("a call cannot be fanout; use a cast"));
     }
@@ -171,7 +173,11 @@ async fn call(parts: Rc<ClientParts>, msg: Call) -> Result<Value, Error> {
         msg.context,
         retry,
     )?;
+    telemetry::record_destination(&span, &exchange, &routing_key, body.len());
     let correlation_id = uuid::Uuid::new_v4().simple().to_string();
+    if !span.is_disabled() {
+        span.record("messaging.message.conversation_id", correlation_id.as_str());
+    }
     let waiter = &parts.reply_waiter;
     let registration = waiter.send(ExpectReply {
         correlation_id: correlation_id.clone(),
@@ -272,7 +278,7 @@ async fn call(parts: Rc<ClientParts>, msg: Call) -> Result<Value, Error> {
     }
 }
 
-async fn cast(parts: Rc<ClientParts>, msg: Cast) -> Result<(), Error> {
+async fn cast(parts: Rc<ClientParts>, msg: Cast, span: Span) -> Result<(), Error> {
     let settings = &parts.settings;
     let retry = msg.retry.unwrap_or(settings.call_retry);
     let fanout = msg.target.fanout;
@@ -284,6 +290,7 @@ async fn cast(parts: Rc<ClientParts>, msg: Cast) -> Result<(), Error> {
         msg.context,
         retry,
     )?;
+    telemetry::record_destination(&span, &exchange, &routing_key, body.len());
     let outgoing = Arc::new(Outgoing {
         exchange: exchange.clone(),
         routing_key,
@@ -315,11 +322,38 @@ async fn cast(parts: Rc<ClientParts>, msg: Cast) -> Result<(), Error> {
     .await
 }
 
+/// A `send` span for a request to `target` (see [`crate::telemetry`]).
+fn request_span(operation: &'static str, target: &Target, method: &str) -> Span {
+    let span = telemetry::send_span(operation);
+    telemetry::record_request(
+        &span,
+        &target.topic,
+        target.server.as_deref(),
+        method,
+        target.namespace.as_deref(),
+        target.version.as_deref(),
+    );
+    span
+}
+
+/// `operation` inside `span`, its error recorded there.
+async fn traced<T>(
+    span: Span,
+    operation: impl Future<Output = Result<T, Error>>,
+) -> Result<T, Error> {
+    let result = operation.instrument(span.clone()).await;
+    if let Err(e) = &result {
+        telemetry::record_error(&span, e);
+    }
+    result
+}
+
 impl Handler<Call> for RpcClientActor {
     type Result = ResponseFuture<Result<Value, Error>>;
 
     fn handle(&mut self, msg: Call, _ctx: &mut Context<Self>) -> Self::Result {
-        Box::pin(call(self.parts.clone(), msg))
+        let span = request_span("call", &msg.target, &msg.method);
+        Box::pin(traced(span.clone(), call(self.parts.clone(), msg, span)))
     }
 }
 
@@ -327,6 +361,8 @@ impl Handler<Cast> for RpcClientActor {
     type Result = ResponseFuture<Result<(), Error>>;
 
     fn handle(&mut self, msg: Cast, _ctx: &mut Context<Self>) -> Self::Result {
-        Box::pin(cast(self.parts.clone(), msg))
+        let operation = if msg.target.fanout { "fanout" } else { "cast" };
+        let span = request_span(operation, &msg.target, &msg.method);
+        Box::pin(traced(span.clone(), cast(self.parts.clone(), msg, span)))
     }
 }

@@ -38,6 +38,7 @@ use std::time::Instant;
 use actix::prelude::*;
 use futures_util::FutureExt;
 use serde_json::Value;
+use tracing::{Instrument, Span};
 use warren_core::{
     MessageProperties, RemoteError, RpcReply, RpcRequest, Serializer, WorkerIds,
     rpc_server_topology,
@@ -57,6 +58,7 @@ use crate::outgoing::to_amqp;
 use crate::pool::ChannelPool;
 use crate::publish::{RetryOn, Send};
 use crate::settings::ServerSettings;
+use crate::telemetry;
 
 /// The names a server serves under.
 pub(crate) struct ServerNames {
@@ -186,6 +188,7 @@ impl RpcServerActor {
             }
         };
         let method = request.method.clone();
+        let span = self.process_span(&delivery, &request, props.correlation_id.as_deref());
         let call = match self.dispatcher.prepare(request) {
             Ok(call) => Ok(call),
             Err(remote) => {
@@ -220,53 +223,92 @@ impl RpcServerActor {
         });
         let replier = self.replier.clone();
         let me = ctx.address();
-        actix::spawn(async move {
-            // Ack before dispatch (at most once, as the Pika driver): the ack is queued
-            // for the socket first, and a request whose ack is refused (its channel
-            // has closed, so the broker will deliver it again) is skipped. Its write is
-            // not waited for before dispatch: like the Python driver's ack it is then
-            // on its way, and a connection that dies before it leaves loses it either
-            // way; it is awaited after the reply.
-            let mut ack = ack.map(|ack| Box::pin(ack_request(ack)));
-            if let Some(pending) = ack.as_mut() {
-                match futures_util::poll!(pending.as_mut()) {
-                    Poll::Ready(Err(e)) => {
-                        tracing::debug!(error = %e, "could not ack a request; skipping it");
-                        me.do_send(RequestDone);
-                        return;
+        let traced = span.clone();
+        actix::spawn(
+            async move {
+                // Ack before dispatch (at most once, as the Pika driver): the ack is queued
+                // for the socket first, and a request whose ack is refused (its channel
+                // has closed, so the broker will deliver it again) is skipped. Its write is
+                // not waited for before dispatch: like the Python driver's ack it is then
+                // on its way, and a connection that dies before it leaves loses it either
+                // way; it is awaited after the reply.
+                let mut ack = ack.map(|ack| Box::pin(ack_request(ack)));
+                if let Some(pending) = ack.as_mut() {
+                    match futures_util::poll!(pending.as_mut()) {
+                        Poll::Ready(Err(e)) => {
+                            tracing::debug!(error = %e, "could not ack a request; skipping it");
+                            me.do_send(RequestDone);
+                            return;
+                        }
+                        Poll::Ready(Ok(())) => ack = None,
+                        Poll::Pending => {}
                     }
-                    Poll::Ready(Ok(())) => ack = None,
-                    Poll::Pending => {}
                 }
-            }
-            let result = match call {
-                Ok(call) => {
-                    // Never closed, so a permit always comes.
-                    let _permit = replier.invocations.acquire().await;
-                    run_guarded(call).await
+                let result = match call {
+                    Ok(call) => {
+                        // Never closed, so a permit always comes.
+                        let _permit = replier.invocations.acquire().await;
+                        run_guarded(call).await
+                    }
+                    Err(remote) => Err(remote),
+                };
+                if let Err(remote) = &result
+                    && !traced.is_disabled()
+                {
+                    traced.record("error.type", remote.class.as_str());
                 }
-                Err(remote) => Err(remote),
-            };
-            if let (Some(reply_to), Some(correlation_id)) = (props.reply_to, props.correlation_id) {
-                let deadline = props.expiration.map(|e| received + e);
-                send_reply(
-                    &replier,
-                    reply_to,
-                    correlation_id,
-                    props.serializer,
-                    deadline,
-                    result,
-                    already_logged,
-                )
-                .await;
+                if let (Some(reply_to), Some(correlation_id)) =
+                    (props.reply_to, props.correlation_id)
+                {
+                    let deadline = props.expiration.map(|e| received + e);
+                    send_reply(
+                        &replier,
+                        reply_to,
+                        correlation_id,
+                        props.serializer,
+                        deadline,
+                        result,
+                        already_logged,
+                    )
+                    .await;
+                }
+                if let Some(pending) = ack
+                    && let Err(e) = pending.await
+                {
+                    tracing::debug!(error = %e, "the ack of a served request was not written");
+                }
+                me.do_send(RequestDone);
             }
-            if let Some(pending) = ack
-                && let Err(e) = pending.await
-            {
-                tracing::debug!(error = %e, "the ack of a served request was not written");
-            }
-            me.do_send(RequestDone);
-        });
+            .instrument(span),
+        );
+    }
+
+    /// The `process` span of a request (see [`crate::telemetry`]).
+    fn process_span(
+        &self,
+        delivery: &Delivery,
+        request: &RpcRequest,
+        correlation_id: Option<&str>,
+    ) -> Span {
+        let span = telemetry::process_span(
+            delivery.exchange.as_str(),
+            delivery.routing_key.as_str(),
+            delivery.data.len(),
+        );
+        telemetry::record_request(
+            &span,
+            &self.names.topic,
+            Some(&self.names.server),
+            &request.method,
+            request.namespace.as_deref(),
+            request.version.as_deref(),
+        );
+        if let Some(id) = correlation_id
+            && !span.is_disabled()
+        {
+            span.record("messaging.message.conversation_id", id);
+        }
+        span
     }
 
     /// Rejects a request that cannot be served, without requeue, and answers its caller

@@ -1,0 +1,154 @@
+//! Spans of the messaging operations, named and attributed per the OpenTelemetry
+//! semantic conventions for messaging (RabbitMQ), with the oslo view of each request
+//! beside them. They are `tracing` spans at INFO under the target `warren::messaging`:
+//! free when no subscriber enables them (the fields are only evaluated for an enabled
+//! span), and exported to OpenTelemetry by `tracing-opentelemetry`, which reads
+//! `otel.name` and `otel.kind`.
+//!
+//! - `send` (producer): one per call (from publish to reply), cast, fanout, and
+//!   notification publish (one per topic).
+//! - `process` (consumer): one per delivery an RPC server dispatches (through its
+//!   reply) or a notification listener handles.
+//!
+//! Attributes: `messaging.system` (`rabbitmq`), `messaging.operation.type` (`send`,
+//! `process`), `messaging.operation.name` (`call`, `cast`, `fanout`, `notify`,
+//! `process`), `messaging.destination.name` (the exchange),
+//! `messaging.rabbitmq.destination.routing_key`, `messaging.message.id`,
+//! `messaging.message.conversation_id` (a call's correlation id),
+//! `messaging.message.body.size`, `error.type` (the [`Error`] variant, or the remote
+//! exception's class); and `oslo.topic`, `oslo.server`, `oslo.method`,
+//! `oslo.namespace`, `oslo.version`, `oslo.event_type`, `oslo.priority`.
+
+use tracing::Span;
+use tracing::field::Empty;
+
+use crate::Error;
+
+/// The `tracing` target of every messaging span.
+pub const SPAN_TARGET: &str = "warren::messaging";
+
+/// A messaging span named `$name` with every attribute declared (`tracing` needs the
+/// whole field set at creation); those not given are recorded later, if ever.
+macro_rules! messaging_span {
+    ($name:literal, $kind:literal, $operation:expr, $destination:expr, $routing_key:expr, $body_size:expr) => {
+        tracing::info_span!(
+            target: SPAN_TARGET,
+            $name,
+            "otel.name" = Empty,
+            "otel.kind" = $kind,
+            "messaging.system" = "rabbitmq",
+            "messaging.operation.type" = $name,
+            "messaging.operation.name" = $operation,
+            "messaging.destination.name" = $destination,
+            "messaging.rabbitmq.destination.routing_key" = $routing_key,
+            "messaging.message.id" = Empty,
+            "messaging.message.conversation_id" = Empty,
+            "messaging.message.body.size" = $body_size,
+            "error.type" = Empty,
+            "oslo.topic" = Empty,
+            "oslo.server" = Empty,
+            "oslo.method" = Empty,
+            "oslo.namespace" = Empty,
+            "oslo.version" = Empty,
+            "oslo.event_type" = Empty,
+            "oslo.priority" = Empty,
+        )
+    };
+}
+
+/// A producer span for `operation` (`call`, `cast`, `fanout` or `notify`); the
+/// destination is recorded once known ([`record_destination`]).
+pub(crate) fn send_span(operation: &'static str) -> Span {
+    messaging_span!("send", "producer", operation, Empty, Empty, Empty)
+}
+
+/// A consumer span for a delivery from `exchange` with `routing_key`.
+pub(crate) fn process_span(exchange: &str, routing_key: &str, body_size: usize) -> Span {
+    let span = messaging_span!(
+        "process",
+        "consumer",
+        "process",
+        exchange,
+        routing_key,
+        body_size
+    );
+    if !span.is_disabled() {
+        span.record("otel.name", format!("process {exchange}"));
+    }
+    span
+}
+
+/// Where a send goes, and how big it is.
+pub(crate) fn record_destination(span: &Span, exchange: &str, routing_key: &str, body_size: usize) {
+    if span.is_disabled() {
+        return;
+    }
+    span.record("otel.name", format!("send {exchange}"));
+    span.record("messaging.destination.name", exchange);
+    span.record("messaging.rabbitmq.destination.routing_key", routing_key);
+    span.record("messaging.message.body.size", body_size);
+}
+
+/// The oslo view of an RPC request.
+pub(crate) fn record_request(
+    span: &Span,
+    topic: &str,
+    server: Option<&str>,
+    method: &str,
+    namespace: Option<&str>,
+    version: Option<&str>,
+) {
+    if span.is_disabled() {
+        return;
+    }
+    span.record("oslo.topic", topic);
+    if let Some(server) = server {
+        span.record("oslo.server", server);
+    }
+    span.record("oslo.method", method);
+    if let Some(namespace) = namespace {
+        span.record("oslo.namespace", namespace);
+    }
+    if let Some(version) = version {
+        span.record("oslo.version", version);
+    }
+}
+
+/// `error.type` of a failed operation: the [`Error`] variant, or for a remote
+/// exception its class.
+pub(crate) fn record_error(span: &Span, error: &Error) {
+    if span.is_disabled() {
+        return;
+    }
+    match error {
+        Error::Remote(remote) => span.record("error.type", remote.class.as_str()),
+        other => span.record("error.type", error_type(other)),
+    };
+}
+
+/// A low-cardinality name for `error`: its variant.
+fn error_type(error: &Error) -> &'static str {
+    match error {
+        Error::Timeout { .. } => "Timeout",
+        Error::Undeliverable { .. } => "Undeliverable",
+        Error::Rejected { .. } => "Rejected",
+        Error::ConnectionUnavailable { .. } => "ConnectionUnavailable",
+        Error::ConnectFailed { .. } => "ConnectFailed",
+        Error::ConnectionLost { .. } => "ConnectionLost",
+        Error::Blocked { .. } => "Blocked",
+        Error::Broker { .. } => "Broker",
+        Error::QueueMismatch { .. } => "QueueMismatch",
+        Error::TransientQueuesRefused { .. } => "TransientQueuesRefused",
+        Error::InvalidTarget { .. } => "InvalidTarget",
+        Error::Remote(_) => "Remote",
+        Error::VersionCap(_) => "VersionCap",
+        Error::EntitySerializer { .. } => "EntitySerializer",
+        Error::Wire(_) => "Wire",
+        Error::Arguments { .. } => "Arguments",
+        Error::Result { .. } => "Result",
+        Error::InvalidEndpoint { .. } => "InvalidEndpoint",
+        Error::Config { .. } => "Config",
+        Error::Shutdown => "Shutdown",
+        Error::DrainTimedOut { .. } => "DrainTimedOut",
+    }
+}
