@@ -2,6 +2,7 @@
 //! both directions, both serializers, with pools and persistence.
 
 mod common;
+mod otel_export;
 #[path = "interop/peer.rs"]
 mod peer;
 
@@ -29,10 +30,13 @@ fn payload(i: usize) -> Value {
     json!({"instance_id": format!("i-{i}"), "size": i, "name": "vm ☃", "tags": ["a", null], "nested": {"ok": true, "ratio": 0.5}})
 }
 
+/// A warren transport whose messages carry `traceparent` headers (the spans are
+/// exported): Python peers must work with them present.
 fn warren_transport(
     what: &str,
     configure: impl FnOnce(ConfigBuilder) -> ConfigBuilder,
 ) -> Transport {
+    otel_export::install();
     transport_with(&unique(what), configure)
 }
 

@@ -2,6 +2,7 @@
 //! directions, both serializers, on the shared broker.
 
 mod common;
+mod otel_export;
 #[path = "interop/peer.rs"]
 mod peer;
 
@@ -30,7 +31,10 @@ fn result_values() -> Vec<Value> {
     ]
 }
 
+/// A warren transport whose messages carry `traceparent` headers (the spans are
+/// exported): Python peers must work with them present.
 fn warren_transport(what: &str, serializer: Serializer) -> Transport {
+    otel_export::install();
     transport_with(&unique(what), |b| b.default_serializer_type(serializer))
 }
 

@@ -51,6 +51,7 @@ mod runtime;
 mod settings;
 mod shutdown;
 mod telemetry;
+mod trace_context;
 mod transport;
 
 pub use channel::ChannelActor;

@@ -56,21 +56,35 @@ macro_rules! messaging_span {
     };
 }
 
-/// A producer span for `operation` (`call`, `cast`, `fanout` or `notify`); the
-/// destination is recorded once known ([`record_destination`]).
-pub(crate) fn send_span(operation: &'static str) -> Span {
-    messaging_span!("send", "producer", operation, Empty, Empty, Empty)
+/// A producer span for `operation` (`call`, `cast`, `fanout` or `notify`) to the
+/// exchange `destination` gives (asked only when the span is enabled); the routing key
+/// and size are recorded once known ([`record_destination`]). The name is set here, as
+/// an exported span's name is fixed once it starts.
+pub(crate) fn send_span(operation: &'static str, destination: impl FnOnce() -> String) -> Span {
+    let span = messaging_span!("send", "producer", operation, Empty, Empty, Empty);
+    if !span.is_disabled() {
+        let exchange = destination();
+        span.record("otel.name", format!("send {exchange}"));
+        span.record("messaging.destination.name", exchange);
+    }
+    span
 }
 
-/// A consumer span for a delivery from `exchange` with `routing_key`.
+/// A consumer span for a delivery from `exchange` with `routing_key` (the default
+/// exchange is named `amq.default`, as the conventions ask).
 pub(crate) fn process_span(exchange: &str, routing_key: &str, body_size: usize) -> Span {
+    let exchange = if exchange.is_empty() {
+        "amq.default"
+    } else {
+        exchange
+    };
     let span = messaging_span!(
         "process",
         "consumer",
         "process",
         exchange,
         routing_key,
-        body_size
+        size(body_size)
     );
     if !span.is_disabled() {
         span.record("otel.name", format!("process {exchange}"));
@@ -78,15 +92,18 @@ pub(crate) fn process_span(exchange: &str, routing_key: &str, body_size: usize) 
     span
 }
 
-/// Where a send goes, and how big it is.
-pub(crate) fn record_destination(span: &Span, exchange: &str, routing_key: &str, body_size: usize) {
+/// A size as the integer attribute the conventions ask for.
+fn size(bytes: usize) -> u64 {
+    u64::try_from(bytes).unwrap_or(u64::MAX)
+}
+
+/// The routing key and size of a send.
+pub(crate) fn record_destination(span: &Span, routing_key: &str, body_size: usize) {
     if span.is_disabled() {
         return;
     }
-    span.record("otel.name", format!("send {exchange}"));
-    span.record("messaging.destination.name", exchange);
     span.record("messaging.rabbitmq.destination.routing_key", routing_key);
-    span.record("messaging.message.body.size", body_size);
+    span.record("messaging.message.body.size", size(body_size));
 }
 
 /// The oslo view of an RPC request.

@@ -43,7 +43,7 @@ use crate::connection::HostConnection;
 use crate::delivery::{DeliveryId, decode_delivery, loggable, reject_without_requeue};
 use crate::lifecycle::{Incoming, Lifecycle};
 use crate::settings::ListenerSettings;
-use crate::telemetry;
+use crate::{telemetry, trace_context};
 
 /// How a batch listener groups notifications.
 #[derive(Debug, Clone, Copy)]
@@ -228,6 +228,7 @@ fn process_span(delivery: &Delivery, notification: &Notification) -> Span {
         span.record("oslo.event_type", notification.event_type.as_str());
         span.record("oslo.priority", notification.priority.name());
     }
+    trace_context::parent(&span, &delivery.properties);
     span
 }
 

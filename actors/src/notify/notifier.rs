@@ -35,7 +35,7 @@ use crate::outgoing::to_amqp;
 use crate::pool::ChannelPool;
 use crate::publish::{RetryOn, Send};
 use crate::settings::NotifierSettings;
-use crate::telemetry;
+use crate::{telemetry, trace_context};
 
 /// Publish one notification.
 #[derive(Debug, Clone)]
@@ -189,12 +189,14 @@ async fn notify(parts: Rc<NotifierParts>, msg: Notify) -> Result<(), Error> {
                 reason: e.to_string(),
             }
         })?;
+        let span = telemetry::send_span("notify", || exchange.clone());
+        telemetry::record_destination(&span, &routing_key, body.len());
         let outgoing = Arc::new(Outgoing {
             exchange: exchange.clone(),
             routing_key: routing_key.clone(),
             mandatory: true,
             body: body.clone(),
-            properties: properties.clone(),
+            properties: trace_context::inject(&span, properties.clone()),
         });
         let send = Send {
             pool: &parts.pool,
@@ -213,8 +215,6 @@ async fn notify(parts: Rc<NotifierParts>, msg: Notify) -> Result<(), Error> {
             expire_with_deadline: false,
         };
         let started = Instant::now();
-        let span = telemetry::send_span("notify");
-        telemetry::record_destination(&span, &exchange, &routing_key, body.len());
         if !span.is_disabled() {
             span.record("messaging.message.id", envelope.message_id.as_str());
             span.record("oslo.topic", topic.as_str());

@@ -33,7 +33,7 @@ use crate::outgoing;
 use crate::pool::ChannelPool;
 use crate::publish::{RetryOn, RetryPolicy, Send};
 use crate::settings::ClientSettings;
-use crate::telemetry;
+use crate::{telemetry, trace_context};
 
 /// Call `method` on a server of `target` and wait for its result.
 ///
@@ -173,7 +173,7 @@ async fn call(parts: Rc<ClientParts>, msg: Call, span: Span) -> Result<Value, Er
         msg.context,
         retry,
     )?;
-    telemetry::record_destination(&span, &exchange, &routing_key, body.len());
+    telemetry::record_destination(&span, &routing_key, body.len());
     let correlation_id = uuid::Uuid::new_v4().simple().to_string();
     if !span.is_disabled() {
         span.record("messaging.message.conversation_id", correlation_id.as_str());
@@ -203,7 +203,10 @@ async fn call(parts: Rc<ClientParts>, msg: Call, span: Span) -> Result<Value, Er
         routing_key,
         mandatory: true,
         body,
-        properties: outgoing::call_properties(settings.serializer, &correlation_id, &slot.reply_to),
+        properties: trace_context::inject(
+            &span,
+            outgoing::call_properties(settings.serializer, &correlation_id, &slot.reply_to),
+        ),
     });
     let send = Send {
         pool: &parts.pool,
@@ -290,14 +293,14 @@ async fn cast(parts: Rc<ClientParts>, msg: Cast, span: Span) -> Result<(), Error
         msg.context,
         retry,
     )?;
-    telemetry::record_destination(&span, &exchange, &routing_key, body.len());
+    telemetry::record_destination(&span, &routing_key, body.len());
     let outgoing = Arc::new(Outgoing {
         exchange: exchange.clone(),
         routing_key,
         // A fanout with no server is dropped silently, as in the Pika driver.
         mandatory: !fanout,
         body,
-        properties: outgoing::cast_properties(settings.serializer),
+        properties: trace_context::inject(&span, outgoing::cast_properties(settings.serializer)),
     });
     // Unlike Python, a cast never blocks forever: it gives up after
     // `rpc_response_timeout` (no `expiration` is set on the message itself).
@@ -323,8 +326,15 @@ async fn cast(parts: Rc<ClientParts>, msg: Cast, span: Span) -> Result<(), Error
 }
 
 /// A `send` span for a request to `target` (see [`crate::telemetry`]).
-fn request_span(operation: &'static str, target: &Target, method: &str) -> Span {
-    let span = telemetry::send_span(operation);
+fn request_span(
+    operation: &'static str,
+    settings: &ClientSettings,
+    target: &Target,
+    method: &str,
+) -> Span {
+    let span = telemetry::send_span(operation, || {
+        rpc_exchange(target, &settings.default_exchange).unwrap_or_default()
+    });
     telemetry::record_request(
         &span,
         &target.topic,
@@ -352,7 +362,7 @@ impl Handler<Call> for RpcClientActor {
     type Result = ResponseFuture<Result<Value, Error>>;
 
     fn handle(&mut self, msg: Call, _ctx: &mut Context<Self>) -> Self::Result {
-        let span = request_span("call", &msg.target, &msg.method);
+        let span = request_span("call", &self.parts.settings, &msg.target, &msg.method);
         Box::pin(traced(span.clone(), call(self.parts.clone(), msg, span)))
     }
 }
@@ -362,7 +372,7 @@ impl Handler<Cast> for RpcClientActor {
 
     fn handle(&mut self, msg: Cast, _ctx: &mut Context<Self>) -> Self::Result {
         let operation = if msg.target.fanout { "fanout" } else { "cast" };
-        let span = request_span(operation, &msg.target, &msg.method);
+        let span = request_span(operation, &self.parts.settings, &msg.target, &msg.method);
         Box::pin(traced(span.clone(), cast(self.parts.clone(), msg, span)))
     }
 }

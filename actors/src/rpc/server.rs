@@ -58,7 +58,7 @@ use crate::outgoing::to_amqp;
 use crate::pool::ChannelPool;
 use crate::publish::{RetryOn, Send};
 use crate::settings::ServerSettings;
-use crate::telemetry;
+use crate::{telemetry, trace_context};
 
 /// The names a server serves under.
 pub(crate) struct ServerNames {
@@ -308,6 +308,7 @@ impl RpcServerActor {
         {
             span.record("messaging.message.conversation_id", id);
         }
+        trace_context::parent(&span, &delivery.properties);
         span
     }
 
@@ -435,11 +436,15 @@ async fn send_reply(
         routing_key: reply_to,
         mandatory: true,
         body,
-        properties: to_amqp(&MessageProperties::rpc_reply(
-            serializer,
-            correlation_id.clone(),
-            None,
-        )),
+        // Sent from within the request's `process` span.
+        properties: trace_context::inject(
+            &Span::current(),
+            to_amqp(&MessageProperties::rpc_reply(
+                serializer,
+                correlation_id.clone(),
+                None,
+            )),
+        ),
     });
     let send = Send {
         pool: &replier.pool,
