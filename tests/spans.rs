@@ -194,9 +194,21 @@ async fn a_failed_call_records_the_remote_class_on_both_sides() {
         .await;
     assert!(matches!(refused, Err(Error::Remote(_))), "{refused:?}");
     let send = one_span("send", "oslo.topic", &topic, "error.type").await;
-    assert_eq!(send.field("error.type"), Some("NoSuchMethod"));
+    assert_fields(
+        &send,
+        &[
+            ("error.type", "NoSuchMethod"),
+            ("otel.status_code", "error"),
+        ],
+    );
     let process = one_span("process", "oslo.topic", &topic, "error.type").await;
-    assert_eq!(process.field("error.type"), Some("NoSuchMethod"));
+    assert_fields(
+        &process,
+        &[
+            ("error.type", "NoSuchMethod"),
+            ("otel.status_code", "error"),
+        ],
+    );
     server.stop().await;
     t.close().await;
 }

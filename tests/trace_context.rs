@@ -175,3 +175,48 @@ async fn a_malformed_traceparent_starts_a_new_trace() {
     listener.stop().await;
     t.close().await;
 }
+
+#[actix_rt::test]
+async fn a_call_and_a_buffered_notification_made_in_a_span_are_its_children() {
+    use tracing::Instrument;
+
+    exporter();
+    let t = transport(&unique("trace-caller-span"));
+    let topic = unique("topic");
+    let (seen, _seen) = unbounded_channel();
+    let server = common::recording_server(&t, &topic, "s1", seen).await;
+    let (listener, mut payloads) = common::payload_listener(&t, &topic, Priority::Info).await;
+    let work = tracing::info_span!("caller.work", topic = topic.as_str());
+    async {
+        let answer: i64 = t
+            .rpc_client(Target::new(&topic))
+            .call(&Context::new(), "echo", &Echo { value: json!(5) })
+            .await
+            .expect("answered");
+        assert_eq!(answer, 5);
+        let notifier = t.notifier("trace").with_topics([topic.as_str()]).buffered();
+        notifier
+            .info(&Context::new(), "trace.buffered", &json!("buffered"))
+            .await
+            .expect("buffered");
+        notifier.flush().await;
+    }
+    .instrument(work.clone())
+    .await;
+    drop(work);
+    common::receive(&mut payloads, 1, WAIT, "the notification").await;
+
+    let work = finished("caller.work", "topic", &topic).await;
+    let call = finished("send openstack_rpc", "oslo.topic", &topic).await;
+    let notification = finished("send openstack_notification", "oslo.topic", &topic).await;
+    for send in [&call, &notification] {
+        assert_eq!(send.span_context.trace_id(), work.span_context.trace_id());
+        assert_eq!(send.parent_span_id, work.span_context.span_id());
+        assert!(!send.parent_span_is_remote, "a local child: {send:?}");
+    }
+    let process = finished("process openstack_rpc", "oslo.topic", &topic).await;
+    assert_child_of(&process, &call);
+    server.stop().await;
+    listener.stop().await;
+    t.close().await;
+}

@@ -16,13 +16,37 @@
 //! `messaging.rabbitmq.destination.routing_key`, `messaging.message.id`,
 //! `messaging.message.conversation_id` (a call's correlation id),
 //! `messaging.message.body.size`, `error.type` (the [`Error`] variant, or the remote
-//! exception's class); and `oslo.topic`, `oslo.server`, `oslo.method`,
+//! exception's class) with `otel.status_code` `error`; and `oslo.topic`, `oslo.server`, `oslo.method`,
 //! `oslo.namespace`, `oslo.version`, `oslo.event_type`, `oslo.priority`.
 
 use tracing::Span;
 use tracing::field::Empty;
 
+use actix::Message;
+
 use crate::Error;
+
+/// A message with the span of the code that sent it, so that the span of the work it
+/// asks for is a child of the caller's (an actor's handler runs in a task of its own,
+/// where the caller's span is not current). Handles wrap their messages in it.
+pub(crate) struct FromCaller<M> {
+    pub(crate) message: M,
+    pub(crate) caller: Span,
+}
+
+impl<M> FromCaller<M> {
+    /// `message`, sent from the current span.
+    pub(crate) fn here(message: M) -> Self {
+        Self {
+            message,
+            caller: Span::current(),
+        }
+    }
+}
+
+impl<M: Message> Message for FromCaller<M> {
+    type Result = M::Result;
+}
 
 /// The `tracing` target of every messaging span.
 pub const SPAN_TARGET: &str = "warren::messaging";
@@ -30,9 +54,10 @@ pub const SPAN_TARGET: &str = "warren::messaging";
 /// A messaging span named `$name` with every attribute declared (`tracing` needs the
 /// whole field set at creation); those not given are recorded later, if ever.
 macro_rules! messaging_span {
-    ($name:literal, $kind:literal, $operation:expr, $destination:expr, $routing_key:expr, $body_size:expr) => {
+    ($parent:expr, $name:literal, $kind:literal, $operation:expr, $destination:expr, $routing_key:expr, $body_size:expr) => {
         tracing::info_span!(
             target: SPAN_TARGET,
+            parent: $parent,
             $name,
             "otel.name" = Empty,
             "otel.kind" = $kind,
@@ -45,6 +70,7 @@ macro_rules! messaging_span {
             "messaging.message.conversation_id" = Empty,
             "messaging.message.body.size" = $body_size,
             "error.type" = Empty,
+            "otel.status_code" = Empty,
             "oslo.topic" = Empty,
             "oslo.server" = Empty,
             "oslo.method" = Empty,
@@ -56,12 +82,17 @@ macro_rules! messaging_span {
     };
 }
 
-/// A producer span for `operation` (`call`, `cast`, `fanout` or `notify`) to the
+/// A producer span, child of the `caller`'s span (where the request was made), for
+/// `operation` (`call`, `cast`, `fanout` or `notify`) to the
 /// exchange `destination` gives (asked only when the span is enabled); the routing key
 /// and size are recorded once known ([`record_destination`]). The name is set here, as
 /// an exported span's name is fixed once it starts.
-pub(crate) fn send_span(operation: &'static str, destination: impl FnOnce() -> String) -> Span {
-    let span = messaging_span!("send", "producer", operation, Empty, Empty, Empty);
+pub(crate) fn send_span(
+    caller: &Span,
+    operation: &'static str,
+    destination: impl FnOnce() -> String,
+) -> Span {
+    let span = messaging_span!(caller, "send", "producer", operation, Empty, Empty, Empty);
     if !span.is_disabled() {
         let exchange = destination();
         span.record("otel.name", format!("send {exchange}"));
@@ -78,7 +109,9 @@ pub(crate) fn process_span(exchange: &str, routing_key: &str, body_size: usize) 
     } else {
         exchange
     };
+    // A consumer span's parent is the sender's, from the message (trace_context).
     let span = messaging_span!(
+        None,
         "process",
         "consumer",
         "process",
@@ -138,9 +171,18 @@ pub(crate) fn record_error(span: &Span, error: &Error) {
         return;
     }
     match error {
-        Error::Remote(remote) => span.record("error.type", remote.class.as_str()),
-        other => span.record("error.type", error_type(other)),
-    };
+        Error::Remote(remote) => record_error_type(span, &remote.class),
+        other => record_error_type(span, error_type(other)),
+    }
+}
+
+/// `error.type` = `error_type`, and the span's status an error.
+pub(crate) fn record_error_type(span: &Span, error_type: &str) {
+    if span.is_disabled() {
+        return;
+    }
+    span.record("error.type", error_type);
+    span.record("otel.status_code", "error");
 }
 
 /// A low-cardinality name for `error`: its variant.

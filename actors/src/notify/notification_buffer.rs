@@ -22,6 +22,7 @@ use super::buffer_queue::{Admission, BufferQueue};
 use super::notifier::{NotifierActor, Notify};
 use crate::Error;
 use crate::settings::PUBLISH_WINDOW;
+use crate::telemetry::FromCaller;
 
 /// What a notification buffer has done so far.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -38,7 +39,9 @@ pub struct NotificationBufferCounts {
 }
 
 /// Buffer one notification: resolves once it is accepted (with `wait`, once there is
-/// room), not once it is sent.
+/// room), not once it is sent. Sent as a message, a notification waiting for room is
+/// accepted even if the sender stopped waiting ([`crate::Notifier::buffered`] does not
+/// have that limit).
 #[derive(Debug)]
 pub struct BufferNotification(pub Notify);
 
@@ -61,11 +64,11 @@ pub struct NotificationBufferStats;
 pub struct NotificationBufferActor {
     notifier: Addr<NotifierActor>,
     /// Notifications with their number, in the order accepted.
-    queue: BufferQueue<(u64, Notify)>,
+    queue: BufferQueue<(u64, FromCaller<Notify>)>,
     capacity: usize,
     overflow: BufferOverflow,
     /// With `wait`: offers that found the buffer full, oldest first, and their callers.
-    parked: VecDeque<(Notify, oneshot::Sender<()>)>,
+    parked: VecDeque<(FromCaller<Notify>, oneshot::Sender<()>)>,
     /// The number the next accepted notification gets.
     next_number: u64,
     /// The numbers of the accepted notifications not yet sent, dropped or given up.
@@ -97,7 +100,7 @@ impl NotificationBufferActor {
 
     /// Offer `notification`, numbered if it is accepted; hands it back when the buffer
     /// is full and the policy is to wait.
-    fn offer(&mut self, notification: Notify) -> Option<Notify> {
+    fn offer(&mut self, notification: FromCaller<Notify>) -> Option<FromCaller<Notify>> {
         let number = self.next_number;
         match self.queue.offer((number, notification)) {
             Admission::Accepted => {
@@ -115,6 +118,31 @@ impl NotificationBufferActor {
         }
         self.next_number += 1;
         None
+    }
+
+    /// Accept `notification` and say so on `accepted`, or, buffer full with `wait`, park
+    /// it until there is room (behind callers already waiting: in the order they came).
+    fn accept(
+        &mut self,
+        notification: FromCaller<Notify>,
+        accepted: oneshot::Sender<()>,
+        ctx: &mut Context<Self>,
+    ) {
+        let refused = if self.parked.is_empty() {
+            self.offer(notification)
+        } else {
+            Some(notification)
+        };
+        match refused {
+            Some(notification) => {
+                self.full(0);
+                self.parked.push_back((notification, accepted));
+            }
+            None => {
+                let _ = accepted.send(());
+                self.pump(ctx);
+            }
+        }
     }
 
     /// The buffer is full: say so once until it drains.
@@ -221,20 +249,30 @@ impl Handler<BufferNotification> for NotificationBufferActor {
     type Result = ResponseFuture<Result<(), Error>>;
 
     fn handle(&mut self, msg: BufferNotification, ctx: &mut Context<Self>) -> Self::Result {
-        // Behind callers already waiting for room: keep the order they came in.
-        let refused = if self.parked.is_empty() {
-            self.offer(msg.0)
-        } else {
-            Some(msg.0)
-        };
-        if let Some(notification) = refused {
-            self.full(0);
-            let (room, wait) = oneshot::channel();
-            self.parked.push_back((notification, room));
-            return Box::pin(async move { wait.await.map_err(|_| Error::Shutdown) });
-        }
-        self.pump(ctx);
-        Box::pin(async { Ok(()) })
+        let (room, accepted) = oneshot::channel();
+        self.accept(FromCaller::here(msg.0), room, ctx);
+        Box::pin(async move { accepted.await.map_err(|_| Error::Shutdown) })
+    }
+}
+
+/// What [`crate::Notifier::buffered`] sends: the notification, its caller's span, and
+/// where to say it was accepted. The caller holds the receiving end, so a caller that
+/// gave up waiting for room is seen as such (with [`BufferNotification`], actix holds
+/// it until the answer).
+pub(crate) struct AcceptNotification {
+    pub(crate) notification: FromCaller<Notify>,
+    pub(crate) accepted: oneshot::Sender<()>,
+}
+
+impl Message for AcceptNotification {
+    type Result = ();
+}
+
+impl Handler<AcceptNotification> for NotificationBufferActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: AcceptNotification, ctx: &mut Context<Self>) {
+        self.accept(msg.notification, msg.accepted, ctx);
     }
 }
 

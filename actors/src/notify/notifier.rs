@@ -22,7 +22,7 @@ use std::time::Instant;
 
 use actix::prelude::*;
 use serde_json::Value;
-use tracing::Instrument;
+use tracing::{Instrument, Span};
 use warren_core::{
     Context as RequestContext, MessageProperties, NotificationEnvelope, Priority, Retry, Target,
     notification_exchange, notification_routing_key, notification_sender_fallback_topology,
@@ -35,6 +35,7 @@ use crate::outgoing::to_amqp;
 use crate::pool::ChannelPool;
 use crate::publish::{RetryOn, Send};
 use crate::settings::NotifierSettings;
+use crate::telemetry::FromCaller;
 use crate::{telemetry, trace_context};
 
 /// Publish one notification.
@@ -133,7 +134,7 @@ async fn declare_fallback(
     result
 }
 
-async fn notify(parts: Rc<NotifierParts>, msg: Notify) -> Result<(), Error> {
+async fn notify(parts: Rc<NotifierParts>, msg: Notify, caller: Span) -> Result<(), Error> {
     let settings = &parts.settings;
     let mut target = Target::new("");
     target.exchange = msg.exchange;
@@ -189,7 +190,7 @@ async fn notify(parts: Rc<NotifierParts>, msg: Notify) -> Result<(), Error> {
                 reason: e.to_string(),
             }
         })?;
-        let span = telemetry::send_span("notify", || exchange.clone());
+        let span = telemetry::send_span(&caller, "notify", || exchange.clone());
         telemetry::record_destination(&span, &routing_key, body.len());
         let outgoing = Arc::new(Outgoing {
             exchange: exchange.clone(),
@@ -232,10 +233,18 @@ async fn notify(parts: Rc<NotifierParts>, msg: Notify) -> Result<(), Error> {
     Ok(())
 }
 
+impl Handler<FromCaller<Notify>> for NotifierActor {
+    type Result = ResponseFuture<Result<(), Error>>;
+
+    fn handle(&mut self, msg: FromCaller<Notify>, _ctx: &mut Context<Self>) -> Self::Result {
+        Box::pin(notify(self.parts.clone(), msg.message, msg.caller))
+    }
+}
+
 impl Handler<Notify> for NotifierActor {
     type Result = ResponseFuture<Result<(), Error>>;
 
-    fn handle(&mut self, msg: Notify, _ctx: &mut Context<Self>) -> Self::Result {
-        Box::pin(notify(self.parts.clone(), msg))
+    fn handle(&mut self, msg: Notify, ctx: &mut Context<Self>) -> Self::Result {
+        <Self as Handler<FromCaller<Notify>>>::handle(self, FromCaller::here(msg), ctx)
     }
 }

@@ -6,11 +6,12 @@ use serde::Serialize;
 use warren_core::{Context, Priority, Retry};
 
 use super::notification_buffer::{
-    BufferNotification, FlushNotifications, NotificationBufferActor, NotificationBufferCounts,
+    AcceptNotification, FlushNotifications, NotificationBufferActor, NotificationBufferCounts,
     NotificationBufferStats,
 };
 use super::notifier::{NotifierActor, Notify};
 use crate::Error;
+use crate::telemetry::FromCaller;
 
 /// Publishes notifications as one publisher, like oslo.messaging's `Notifier`; cheap
 /// to clone.
@@ -177,13 +178,17 @@ impl Notifier {
             retry: self.retry,
         };
         if self.buffered {
-            return self
-                .buffer
-                .send(BufferNotification(msg))
-                .await
-                .map_err(|_| Error::Shutdown)?;
+            let (accepted, wait) = tokio::sync::oneshot::channel();
+            self.buffer.do_send(AcceptNotification {
+                notification: FromCaller::here(msg),
+                accepted,
+            });
+            return wait.await.map_err(|_| Error::Shutdown);
         }
-        self.actor.send(msg).await.map_err(|_| Error::Shutdown)?
+        self.actor
+            .send(FromCaller::here(msg))
+            .await
+            .map_err(|_| Error::Shutdown)?
     }
 }
 

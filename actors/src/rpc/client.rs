@@ -33,6 +33,7 @@ use crate::outgoing;
 use crate::pool::ChannelPool;
 use crate::publish::{RetryOn, RetryPolicy, Send};
 use crate::settings::ClientSettings;
+use crate::telemetry::FromCaller;
 use crate::{telemetry, trace_context};
 
 /// Call `method` on a server of `target` and wait for its result.
@@ -327,12 +328,13 @@ async fn cast(parts: Rc<ClientParts>, msg: Cast, span: Span) -> Result<(), Error
 
 /// A `send` span for a request to `target` (see [`crate::telemetry`]).
 fn request_span(
+    caller: &Span,
     operation: &'static str,
     settings: &ClientSettings,
     target: &Target,
     method: &str,
 ) -> Span {
-    let span = telemetry::send_span(operation, || {
+    let span = telemetry::send_span(caller, operation, || {
         rpc_exchange(target, &settings.default_exchange).unwrap_or_default()
     });
     telemetry::record_request(
@@ -358,21 +360,57 @@ async fn traced<T>(
     result
 }
 
+impl Handler<FromCaller<Call>> for RpcClientActor {
+    type Result = ResponseFuture<Result<Value, Error>>;
+
+    fn handle(&mut self, msg: FromCaller<Call>, _ctx: &mut Context<Self>) -> Self::Result {
+        let FromCaller {
+            message: msg,
+            caller,
+        } = msg;
+        let span = request_span(
+            &caller,
+            "call",
+            &self.parts.settings,
+            &msg.target,
+            &msg.method,
+        );
+        Box::pin(traced(span.clone(), call(self.parts.clone(), msg, span)))
+    }
+}
+
 impl Handler<Call> for RpcClientActor {
     type Result = ResponseFuture<Result<Value, Error>>;
 
-    fn handle(&mut self, msg: Call, _ctx: &mut Context<Self>) -> Self::Result {
-        let span = request_span("call", &self.parts.settings, &msg.target, &msg.method);
-        Box::pin(traced(span.clone(), call(self.parts.clone(), msg, span)))
+    fn handle(&mut self, msg: Call, ctx: &mut Context<Self>) -> Self::Result {
+        <Self as Handler<FromCaller<Call>>>::handle(self, FromCaller::here(msg), ctx)
+    }
+}
+
+impl Handler<FromCaller<Cast>> for RpcClientActor {
+    type Result = ResponseFuture<Result<(), Error>>;
+
+    fn handle(&mut self, msg: FromCaller<Cast>, _ctx: &mut Context<Self>) -> Self::Result {
+        let FromCaller {
+            message: msg,
+            caller,
+        } = msg;
+        let operation = if msg.target.fanout { "fanout" } else { "cast" };
+        let span = request_span(
+            &caller,
+            operation,
+            &self.parts.settings,
+            &msg.target,
+            &msg.method,
+        );
+        Box::pin(traced(span.clone(), cast(self.parts.clone(), msg, span)))
     }
 }
 
 impl Handler<Cast> for RpcClientActor {
     type Result = ResponseFuture<Result<(), Error>>;
 
-    fn handle(&mut self, msg: Cast, _ctx: &mut Context<Self>) -> Self::Result {
-        let operation = if msg.target.fanout { "fanout" } else { "cast" };
-        let span = request_span(operation, &self.parts.settings, &msg.target, &msg.method);
-        Box::pin(traced(span.clone(), cast(self.parts.clone(), msg, span)))
+    fn handle(&mut self, msg: Cast, ctx: &mut Context<Self>) -> Self::Result {
+        <Self as Handler<FromCaller<Cast>>>::handle(self, FromCaller::here(msg), ctx)
     }
 }

@@ -13,6 +13,7 @@ use warren_core::{
 
 use super::client::{Call, Cast, RpcClientActor};
 use crate::Error;
+use crate::telemetry::FromCaller;
 
 /// Calls and casts to one target, like oslo.messaging's `RPCClient`; cheap to clone.
 ///
@@ -274,7 +275,11 @@ impl RpcClient {
             timeout: self.timeout,
             retry: self.retry,
         };
-        let value = self.actor.send(msg).await.map_err(|_| Error::Shutdown)??;
+        let value = self
+            .actor
+            .send(FromCaller::here(msg))
+            .await
+            .map_err(|_| Error::Shutdown)??;
         // oslo deserializes the result with the caller's own context, not the one sent.
         let value = match &self.serializer {
             None => value,
@@ -343,6 +348,9 @@ impl RpcClient {
             context,
             retry: self.retry,
         };
-        self.actor.send(msg).await.map_err(|_| Error::Shutdown)?
+        self.actor
+            .send(FromCaller::here(msg))
+            .await
+            .map_err(|_| Error::Shutdown)?
     }
 }

@@ -252,10 +252,8 @@ impl RpcServerActor {
                     }
                     Err(remote) => Err(remote),
                 };
-                if let Err(remote) = &result
-                    && !traced.is_disabled()
-                {
-                    traced.record("error.type", remote.class.as_str());
+                if let Err(remote) = &result {
+                    telemetry::record_error_type(&traced, &remote.class);
                 }
                 if let (Some(reply_to), Some(correlation_id)) =
                     (props.reply_to, props.correlation_id)
