@@ -19,6 +19,7 @@
 //! | `error` | [`Error`]: what callers are told |
 //! | `runtime` | the tokio runtime lapin's I/O runs on |
 //! | `shutdown` | [`shutdown_signal`]: SIGINT and SIGTERM, for graceful stops |
+//! | `instruments` | metrics (OpenTelemetry messaging names) and [`describe_metrics`] |
 //! | `telemetry` | the `send` and `process` spans (OpenTelemetry messaging conventions), target [`SPAN_TARGET`] |
 //!
 //! # Actor tree
@@ -40,6 +41,7 @@ mod delivery;
 mod error;
 #[cfg(feature = "fault-injection")]
 mod fault;
+mod instruments;
 mod lifecycle;
 mod memory;
 mod notify;
@@ -61,6 +63,7 @@ pub use connection::{
 pub use error::Error;
 #[cfg(feature = "fault-injection")]
 pub use fault::{Crash, CrashChannels, TreeActor};
+pub use instruments::describe_metrics;
 pub use notify::{
     BufferNotification, FlushNotifications, ListenerCounts, ListenerOptions, ListenerReady,
     ListenerStats, Notification, NotificationBatchReceived, NotificationBufferActor,

@@ -170,9 +170,15 @@ pub(crate) fn record_error(span: &Span, error: &Error) {
     if span.is_disabled() {
         return;
     }
+    record_error_type(span, error_type_of(error));
+}
+
+/// `error.type` of `error`: a remote exception's class, otherwise the [`Error`]
+/// variant.
+pub(crate) fn error_type_of(error: &Error) -> &str {
     match error {
-        Error::Remote(remote) => record_error_type(span, &remote.class),
-        other => record_error_type(span, error_type(other)),
+        Error::Remote(remote) => &remote.class,
+        other => error_type(other),
     }
 }
 

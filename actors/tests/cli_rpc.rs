@@ -2,58 +2,9 @@
 
 mod common;
 
-use common::{URL, require_broker, unique, warren};
+use common::{Server, URL, require_broker, unique, warren};
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::time::Duration;
-
-/// A `warren serve` process, interrupted (graceful stop) when dropped, and whether it
-/// logged its connection before it reported serving.
-struct Server(Child, bool);
-
-impl Server {
-    fn start(topic: &str) -> Self {
-        let mut child = warren()
-            .args([
-                "serve",
-                "--transport-url",
-                URL,
-                "--topic",
-                topic,
-                "--server",
-                "s1",
-            ])
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start warren serve");
-        let stderr = child.stderr.take().expect("stderr");
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut connected = false;
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                connected |= line.contains("connected to RabbitMQ");
-                if line.contains("serving topic") {
-                    let _ = tx.send(connected);
-                }
-            }
-        });
-        let connected = rx
-            .recv_timeout(Duration::from_secs(20))
-            .expect("warren serve did not report it was serving within 20 s");
-        Server(child, connected)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-INT", &self.0.id().to_string()])
-            .status();
-        let _ = self.0.wait();
-    }
-}
 
 #[test]
 fn call_prints_the_result_and_remote_errors_exit_with_1() {

@@ -30,6 +30,7 @@ use super::rotation::{HostRotation, NextHost};
 use super::state::{ConnectionState, ConnectionStateChanged};
 use crate::Error;
 use crate::broker::{BrokerChannel, BrokerConnection};
+use crate::instruments;
 use crate::memory::{MemoryBroker, MemoryConnection};
 
 /// Where the actor is in its connection's life.
@@ -202,7 +203,9 @@ impl HostConnection {
             index,
         };
         let host = self.hosts[index].to_string();
-        self.last_failure = None;
+        if self.last_failure.take().is_some() {
+            instruments::connection_recovered(&self.settings.connection_name);
+        }
         self.blocked = None;
         self.failures.connected();
         if self.hosts[index].in_memory {

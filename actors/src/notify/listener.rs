@@ -35,12 +35,13 @@ use warren_core::{NotificationEnvelope, Topology};
 
 use super::notification_dispatch::{dispatch_batch, dispatch_one, settle};
 use super::notification_endpoint::NotificationEndpoint;
-use super::received_notification::Notification;
+use super::received_notification::{Notification, NotificationResult};
 use crate::Error;
 use crate::broker::{Acker, Delivery};
 use crate::channel::Consuming;
 use crate::connection::HostConnection;
 use crate::delivery::{DeliveryId, decode_delivery, loggable, reject_without_requeue};
+use crate::instruments;
 use crate::lifecycle::{Incoming, Lifecycle};
 use crate::settings::ListenerSettings;
 use crate::{telemetry, trace_context};
@@ -134,6 +135,7 @@ impl NotificationListenerActor {
             return;
         }
         self.received += 1;
+        instruments::consumed("notification_listener", delivery.exchange.as_str());
         let limit = self.settings.max_body_size;
         let notification = match decode_delivery(&delivery, limit, NotificationEnvelope::from_body)
         {
@@ -141,6 +143,7 @@ impl NotificationListenerActor {
             Err(undecodable) => {
                 let error = undecodable.error;
                 self.rejected += 1;
+                instruments::rejected("notification_listener");
                 let id = DeliveryId::of(&delivery);
                 tracing::warn!(
                         origin = %id.origin,
@@ -162,10 +165,19 @@ impl NotificationListenerActor {
                 let allow_requeue = self.allow_requeue;
                 let me = ctx.address();
                 let span = process_span(&delivery, &notification);
+                let exchange = delivery.exchange.as_str().to_owned();
+                let started = std::time::Instant::now();
                 actix::spawn(
                     async move {
                         let result = dispatch_one(endpoints, notification).await;
                         settle(&acker, result, allow_requeue).await;
+                        let requeued = (result == NotificationResult::Requeue).then_some("Requeue");
+                        instruments::processed(
+                            "notification_listener",
+                            &exchange,
+                            started.elapsed(),
+                            requeued,
+                        );
                         me.do_send(HandlingDone(1));
                     }
                     .instrument(span),

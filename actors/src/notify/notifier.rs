@@ -31,6 +31,7 @@ use warren_core::{
 use crate::Error;
 use crate::channel::Outgoing;
 use crate::connection::{HostConnection, OpenChannel};
+use crate::instruments;
 use crate::outgoing::to_amqp;
 use crate::pool::ChannelPool;
 use crate::publish::{RetryOn, Send};
@@ -222,13 +223,21 @@ async fn notify(parts: Rc<NotifierParts>, msg: Notify, caller: Span) -> Result<(
             span.record("oslo.event_type", envelope.event_type.as_str());
             span.record("oslo.priority", msg.priority.name());
         }
-        send.run(outgoing, || declare_fallback(&parts, &exchange, &routing_key))
+        let sent = send
+            .run(outgoing, || {
+                declare_fallback(&parts, &exchange, &routing_key)
+            })
             .instrument(span.clone())
-            .await
-            .inspect_err(|e| {
-                telemetry::record_error(&span, e);
-                tracing::warn!(%routing_key, error = %e, after = ?started.elapsed(), "notification not delivered");
-            })?;
+            .await;
+        let error_type = sent.as_ref().err().map(telemetry::error_type_of);
+        instruments::client_operation("notify", &exchange, started.elapsed(), error_type);
+        if sent.is_ok() {
+            instruments::sent("notify", &exchange);
+        }
+        sent.inspect_err(|e| {
+            telemetry::record_error(&span, e);
+            tracing::warn!(%routing_key, error = %e, after = ?started.elapsed(), "notification not delivered");
+        })?;
     }
     Ok(())
 }

@@ -29,6 +29,7 @@ use crate::Error;
 use crate::channel::Outgoing;
 use crate::connection::{HostConnection, unavailable_or};
 use crate::declare::declare_rpc_exchange;
+use crate::instruments;
 use crate::outgoing;
 use crate::pool::ChannelPool;
 use crate::publish::{RetryOn, RetryPolicy, Send};
@@ -237,7 +238,10 @@ async fn call(parts: Rc<ClientParts>, msg: Call, span: Span) -> Result<Value, Er
             biased;
             reply = &mut reply => break reply,
             published = &mut published, if !confirmed => match published {
-                Ok(()) => confirmed = true,
+                Ok(()) => {
+                    confirmed = true;
+                    instruments::sent("call", &exchange);
+                }
                 Err(e) => {
                     waiter.do_send(ForgetReply { correlation_id });
                     return Err(match e {
@@ -319,24 +323,27 @@ async fn cast(parts: Rc<ClientParts>, msg: Cast, span: Span) -> Result<(), Error
         deadline: Some(Instant::now() + settings.response_timeout),
         expire_with_deadline: false,
     };
-    send.run(outgoing, || async {
-        declare_rpc_exchange(&parts.connection, &exchange).await;
-        Ok(())
-    })
-    .await
+    let sent = send
+        .run(outgoing, || async {
+            declare_rpc_exchange(&parts.connection, &exchange).await;
+            Ok(())
+        })
+        .await;
+    if sent.is_ok() {
+        instruments::sent(if fanout { "fanout" } else { "cast" }, &exchange);
+    }
+    sent
 }
 
 /// A `send` span for a request to `target` (see [`crate::telemetry`]).
 fn request_span(
     caller: &Span,
     operation: &'static str,
-    settings: &ClientSettings,
+    destination: &str,
     target: &Target,
     method: &str,
 ) -> Span {
-    let span = telemetry::send_span(caller, operation, || {
-        rpc_exchange(target, &settings.default_exchange).unwrap_or_default()
-    });
+    let span = telemetry::send_span(caller, operation, || destination.to_owned());
     telemetry::record_request(
         &span,
         &target.topic,
@@ -348,16 +355,28 @@ fn request_span(
     span
 }
 
-/// `operation` inside `span`, its error recorded there.
+/// `work` (an `operation` to `destination`) inside `span`, its error recorded there,
+/// its duration in the metrics.
 async fn traced<T>(
     span: Span,
-    operation: impl Future<Output = Result<T, Error>>,
+    operation: &'static str,
+    destination: String,
+    work: impl Future<Output = Result<T, Error>>,
 ) -> Result<T, Error> {
-    let result = operation.instrument(span.clone()).await;
+    let started = Instant::now();
+    let result = work.instrument(span.clone()).await;
     if let Err(e) = &result {
         telemetry::record_error(&span, e);
     }
+    let error_type = result.as_ref().err().map(telemetry::error_type_of);
+    instruments::client_operation(operation, &destination, started.elapsed(), error_type);
     result
+}
+
+/// The exchange a request to `target` goes to (empty when the target is unusable:
+/// the request then fails before it is sent).
+fn destination(settings: &ClientSettings, target: &Target) -> String {
+    rpc_exchange(target, &settings.default_exchange).unwrap_or_default()
 }
 
 impl Handler<FromCaller<Call>> for RpcClientActor {
@@ -368,14 +387,10 @@ impl Handler<FromCaller<Call>> for RpcClientActor {
             message: msg,
             caller,
         } = msg;
-        let span = request_span(
-            &caller,
-            "call",
-            &self.parts.settings,
-            &msg.target,
-            &msg.method,
-        );
-        Box::pin(traced(span.clone(), call(self.parts.clone(), msg, span)))
+        let destination = destination(&self.parts.settings, &msg.target);
+        let span = request_span(&caller, "call", &destination, &msg.target, &msg.method);
+        let work = call(self.parts.clone(), msg, span.clone());
+        Box::pin(traced(span, "call", destination, work))
     }
 }
 
@@ -396,14 +411,10 @@ impl Handler<FromCaller<Cast>> for RpcClientActor {
             caller,
         } = msg;
         let operation = if msg.target.fanout { "fanout" } else { "cast" };
-        let span = request_span(
-            &caller,
-            operation,
-            &self.parts.settings,
-            &msg.target,
-            &msg.method,
-        );
-        Box::pin(traced(span.clone(), cast(self.parts.clone(), msg, span)))
+        let destination = destination(&self.parts.settings, &msg.target);
+        let span = request_span(&caller, operation, &destination, &msg.target, &msg.method);
+        let work = cast(self.parts.clone(), msg, span.clone());
+        Box::pin(traced(span, operation, destination, work))
     }
 }
 

@@ -40,6 +40,7 @@ use crate::broker::Delivery;
 use crate::channel::Consuming;
 use crate::connection::HostConnection;
 use crate::delivery::{DeliveryId, decode_delivery, loggable};
+use crate::instruments;
 use crate::lifecycle::{Incoming, Lifecycle};
 use crate::settings::ReplySettings;
 
@@ -123,6 +124,7 @@ impl ReplyWaiter {
             return;
         }
         tracing::warn!(queue = %self.settings.queue, calls = self.waiting.len(), %reason, "failing the calls waiting for replies");
+        instruments::calls_waiting(0);
         for (_, waiter) in self.waiting.drain() {
             let _ = waiter.send(Err(Error::ConnectionLost {
                 waiting_for: "the reply",
@@ -138,6 +140,7 @@ impl ReplyWaiter {
             lifecycle.begin_stop();
             lifecycle.handled(0, false);
         }
+        instruments::calls_waiting(0);
         for (_, waiter) in self.waiting.drain() {
             let _ = waiter.send(Err(Error::Shutdown));
         }
@@ -162,6 +165,7 @@ impl ReplyWaiter {
             return;
         };
         let waiter = self.waiting.remove(&correlation_id);
+        instruments::calls_waiting(self.waiting.len());
         match decoded {
             Ok(reply) => {
                 // Ack, as the Pika driver does: a reply is only useful to its waiter.
@@ -171,6 +175,7 @@ impl ReplyWaiter {
                     }
                     None => {
                         self.counts.unmatched += 1;
+                        instruments::unexpected_reply();
                         tracing::debug!(%correlation_id, "dropping a reply nobody waits for (late or duplicate)");
                     }
                 }
@@ -187,6 +192,7 @@ impl ReplyWaiter {
     /// Rejects a reply that is no reply, without requeue; logs and counts it.
     fn reject(&mut self, delivery: &Delivery, problem: &str, fails_a_call: bool) {
         self.counts.rejected += 1;
+        instruments::rejected("reply_waiter");
         let id = DeliveryId::of(delivery);
         tracing::warn!(
             queue = %self.settings.queue,
@@ -316,6 +322,7 @@ impl Handler<ExpectReply> for ReplyWaiter {
         }
         let (tx, rx) = oneshot::channel();
         self.waiting.insert(msg.correlation_id, tx);
+        instruments::calls_waiting(self.waiting.len());
         let slot = ReplySlot {
             reply_to: self.settings.queue.clone(),
             reply: rx,
@@ -355,6 +362,7 @@ impl Handler<ForgetReply> for ReplyWaiter {
 
     fn handle(&mut self, msg: ForgetReply, _ctx: &mut Context<Self>) {
         self.waiting.remove(&msg.correlation_id);
+        instruments::calls_waiting(self.waiting.len());
     }
 }
 

@@ -53,6 +53,7 @@ use crate::connection::HostConnection;
 use crate::delivery::{
     DeliveryId, IncomingProperties, Undecodable, decode_delivery, loggable, reject_without_requeue,
 };
+use crate::instruments;
 use crate::lifecycle::{Incoming, Lifecycle};
 use crate::outgoing::to_amqp;
 use crate::pool::ChannelPool;
@@ -177,6 +178,7 @@ impl RpcServerActor {
             return;
         }
         self.received += 1;
+        instruments::consumed("rpc_server", delivery.exchange.as_str());
         let received = Instant::now();
         let limit = self.replier.settings.max_body_size;
         let (props, request) = match decode_delivery(&delivery, limit, RpcRequest::from_body) {
@@ -224,6 +226,7 @@ impl RpcServerActor {
         let replier = self.replier.clone();
         let me = ctx.address();
         let traced = span.clone();
+        let exchange = delivery.exchange.as_str().to_owned();
         actix::spawn(
             async move {
                 // Ack before dispatch (at most once, as the Pika driver): the ack is queued
@@ -255,6 +258,8 @@ impl RpcServerActor {
                 if let Err(remote) = &result {
                     telemetry::record_error_type(&traced, &remote.class);
                 }
+                let error_type = result.as_ref().err().map(|remote| remote.class.as_str());
+                instruments::processed("rpc_server", &exchange, received.elapsed(), error_type);
                 if let (Some(reply_to), Some(correlation_id)) =
                     (props.reply_to, props.correlation_id)
                 {
@@ -321,6 +326,7 @@ impl RpcServerActor {
         received: Instant,
     ) {
         self.rejected += 1;
+        instruments::rejected("rpc_server");
         let id = DeliveryId::of(delivery);
         tracing::warn!(
             topic = %self.names.topic,

@@ -42,3 +42,49 @@ pub fn unique(prefix: &str) -> String {
             .unwrap_or(0)
     )
 }
+
+/// A `warren serve` process (server `s1` on `topic`, with `extra` options), started
+/// and reported serving; interrupted (graceful stop) when dropped. The flag says
+/// whether it logged its connection before it reported serving.
+pub struct Server(pub std::process::Child, pub bool);
+
+impl Server {
+    pub fn start(topic: &str) -> Self {
+        Self::start_with(topic, &[])
+    }
+
+    pub fn start_with(topic: &str, extra: &[&str]) -> Self {
+        use std::io::{BufRead, BufReader};
+        let mut child = warren()
+            .args(["serve", "--transport-url", URL, "--topic", topic])
+            .args(["--server", "s1"])
+            .args(extra)
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("start warren serve");
+        let stderr = child.stderr.take().expect("stderr");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut connected = false;
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                connected |= line.contains("connected to RabbitMQ");
+                if line.contains("serving topic") {
+                    let _ = tx.send(connected);
+                }
+            }
+        });
+        let connected = rx
+            .recv_timeout(Duration::from_secs(20))
+            .expect("warren serve did not report it was serving within 20 s");
+        Server(child, connected)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-INT", &self.0.id().to_string()])
+            .status();
+        let _ = self.0.wait();
+    }
+}

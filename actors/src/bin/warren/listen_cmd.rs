@@ -24,6 +24,7 @@ use warren::{
 use crate::EXIT_INVALID_INPUT;
 use crate::connect_args::ConnectArgs;
 use crate::drain_args::{DrainArgs, drain};
+use crate::metrics_args::MetricsArgs;
 
 /// Options of `warren listen`.
 #[derive(Debug, Args)]
@@ -47,6 +48,8 @@ pub struct ListenArgs {
     count: Option<usize>,
     #[command(flatten)]
     drain: DrainArgs,
+    #[command(flatten)]
+    metrics: MetricsArgs,
 }
 
 /// The JSON line printed for `n`.
@@ -120,6 +123,10 @@ pub fn run(args: &ListenArgs) -> ExitCode {
             return ExitCode::from(EXIT_INVALID_INPUT);
         }
     };
+    if let Err(e) = args.metrics.install("listen") {
+        eprintln!("warren listen: {e}");
+        return ExitCode::from(EXIT_INVALID_INPUT);
+    }
     actix::System::new().block_on(async {
         let transport = match args.connect.transport("listen") {
             Ok(t) => t,

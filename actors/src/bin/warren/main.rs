@@ -11,6 +11,7 @@ mod config_cmd;
 mod connect_args;
 mod drain_args;
 mod listen_cmd;
+mod metrics_args;
 mod notify_cmd;
 mod serve_cmd;
 mod target_args;

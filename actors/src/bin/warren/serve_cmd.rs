@@ -18,6 +18,7 @@ use warren::{Endpoint, RemoteError, RpcServer, Target};
 use crate::EXIT_INVALID_INPUT;
 use crate::connect_args::ConnectArgs;
 use crate::drain_args::{DrainArgs, drain};
+use crate::metrics_args::MetricsArgs;
 
 /// Options of `warren serve`.
 #[derive(Debug, Args)]
@@ -35,6 +36,8 @@ pub struct ServeArgs {
     exchange: Option<String>,
     #[command(flatten)]
     drain: DrainArgs,
+    #[command(flatten)]
+    metrics: MetricsArgs,
 }
 
 #[derive(Deserialize)]
@@ -101,6 +104,10 @@ pub fn run(args: &ServeArgs) -> ExitCode {
             return ExitCode::from(EXIT_INVALID_INPUT);
         }
     };
+    if let Err(e) = args.metrics.install("serve") {
+        eprintln!("warren serve: {e}");
+        return ExitCode::from(EXIT_INVALID_INPUT);
+    }
     let system = actix::System::new();
     system.block_on(async {
         let transport = match args.connect.transport("serve") {

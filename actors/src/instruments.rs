@@ -1,0 +1,143 @@
+//! Metrics through the [`metrics`](https://docs.rs/metrics) facade, named after the
+//! OpenTelemetry messaging conventions as Prometheus exports them, plus warren's own.
+//! Nothing is recorded until the service installs a recorder (`warren serve` and
+//! `warren listen` do with `--metrics-addr`); without one each update is a call into
+//! the facade's no-op recorder.
+//!
+//! | metric | kind | labels |
+//! |---|---|---|
+//! | `messaging_client_operation_duration_seconds` | histogram | `operation`, `destination`, `error_type` (failures only) |
+//! | `messaging_client_sent_messages_total` | counter | `operation`, `destination` |
+//! | `messaging_client_consumed_messages_total` | counter | `consumer`, `destination` |
+//! | `messaging_process_duration_seconds` | histogram | `consumer`, `destination`, `error_type` (failures only) |
+//! | `warren_rejected_messages_total` | counter | `consumer` (poison messages dropped) |
+//! | `warren_connection_recoveries_total` | counter | `connection` |
+//! | `warren_calls_waiting` | gauge | calls waiting for their reply |
+//! | `warren_unexpected_replies_total` | counter | replies for no waiting call (late or unknown) |
+
+use std::time::Duration;
+
+use metrics::{Label, counter, gauge, histogram};
+
+/// An RPC client or notifier operation (`call`, `cast`, `fanout`, `notify`) to
+/// `destination` ended after `elapsed`, failed with `error_type` if given.
+pub(crate) fn client_operation(
+    operation: &'static str,
+    destination: &str,
+    elapsed: Duration,
+    error_type: Option<&str>,
+) {
+    let kind = Label::new("operation", operation);
+    let name = "messaging_client_operation_duration_seconds";
+    duration(name, kind, destination, elapsed, error_type);
+}
+
+/// Record `elapsed` in the histogram `name` with the labels `kind`, `destination`
+/// and, on failure, `error_type`.
+fn duration(
+    name: &'static str,
+    kind: Label,
+    destination: &str,
+    elapsed: Duration,
+    error_type: Option<&str>,
+) {
+    let mut labels = vec![kind, Label::new("destination", destination.to_owned())];
+    if let Some(error) = error_type {
+        labels.push(Label::new("error_type", error.to_owned()));
+    }
+    histogram!(name, labels).record(elapsed.as_secs_f64());
+}
+
+/// A message was published and confirmed.
+pub(crate) fn sent(operation: &'static str, destination: &str) {
+    counter!(
+        "messaging_client_sent_messages_total",
+        "operation" => operation,
+        "destination" => destination.to_owned(),
+    )
+    .increment(1);
+}
+
+/// A `consumer` (`rpc_server` or `notification_listener`) received a message from
+/// `destination`.
+pub(crate) fn consumed(consumer: &'static str, destination: &str) {
+    counter!(
+        "messaging_client_consumed_messages_total",
+        "consumer" => consumer,
+        "destination" => destination.to_owned(),
+    )
+    .increment(1);
+}
+
+/// A `consumer` processed a message from `destination` in `elapsed`, failing with
+/// `error_type` if given.
+pub(crate) fn processed(
+    consumer: &'static str,
+    destination: &str,
+    elapsed: Duration,
+    error_type: Option<&str>,
+) {
+    let kind = Label::new("consumer", consumer);
+    let name = "messaging_process_duration_seconds";
+    duration(name, kind, destination, elapsed, error_type);
+}
+
+/// A `consumer` (`rpc_server`, `notification_listener`, `reply_waiter`) dropped a
+/// poison message.
+pub(crate) fn rejected(consumer: &'static str) {
+    counter!("warren_rejected_messages_total", "consumer" => consumer).increment(1);
+}
+
+/// The connection `connection` is up again after a failure.
+pub(crate) fn connection_recovered(connection: &str) {
+    counter!("warren_connection_recoveries_total", "connection" => connection.to_owned())
+        .increment(1);
+}
+
+/// How many calls wait for their reply now.
+pub(crate) fn calls_waiting(n: usize) {
+    gauge!("warren_calls_waiting").set(n as f64);
+}
+
+/// A reply arrived for no waiting call (it came after its caller gave up, or is
+/// unknown).
+pub(crate) fn unexpected_reply() {
+    counter!("warren_unexpected_replies_total").increment(1);
+}
+
+/// Give every metric its help text (for the Prometheus exporter); call once after
+/// installing a recorder.
+pub fn describe_metrics() {
+    use metrics::{Unit, describe_counter, describe_gauge, describe_histogram};
+    describe_histogram!(
+        "messaging_client_operation_duration_seconds",
+        Unit::Seconds,
+        "Duration of a call (publish to reply), cast, fanout or notification (until confirmed)"
+    );
+    describe_counter!(
+        "messaging_client_sent_messages_total",
+        "Messages published and confirmed by the broker"
+    );
+    describe_counter!(
+        "messaging_client_consumed_messages_total",
+        "Messages delivered to an RPC server or notification listener"
+    );
+    describe_histogram!(
+        "messaging_process_duration_seconds",
+        Unit::Seconds,
+        "Duration of processing a delivered message (dispatch, endpoint, reply)"
+    );
+    describe_counter!(
+        "warren_rejected_messages_total",
+        "Poison messages rejected without requeue"
+    );
+    describe_counter!(
+        "warren_connection_recoveries_total",
+        "Broker connections opened again after a failure"
+    );
+    describe_gauge!("warren_calls_waiting", "Calls waiting for their reply");
+    describe_counter!(
+        "warren_unexpected_replies_total",
+        "Replies for no waiting call (late or unknown)"
+    );
+}
