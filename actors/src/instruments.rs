@@ -1,8 +1,8 @@
 //! Metrics through the [`metrics`](https://docs.rs/metrics) facade, named after the
 //! OpenTelemetry messaging conventions as Prometheus exports them, plus warren's own.
-//! Nothing is recorded until the service installs a recorder (`warren serve` and
-//! `warren listen` do with `--metrics-addr`); without one each update is a call into
-//! the facade's no-op recorder.
+//! Nothing is recorded until the service installs a recorder and calls
+//! [`enable_metrics`] (`warren serve` and `warren listen` do with `--metrics-addr`);
+//! until then every update is one relaxed atomic load.
 //!
 //! | metric | kind | labels |
 //! |---|---|---|
@@ -11,13 +11,23 @@
 //! | `messaging_client_consumed_messages_total` | counter | `consumer`, `destination` |
 //! | `messaging_process_duration_seconds` | histogram | `consumer`, `destination`, `error_type` (failures only) |
 //! | `warren_rejected_messages_total` | counter | `consumer` (poison messages dropped) |
-//! | `warren_connection_recoveries_total` | counter | `connection` |
-//! | `warren_calls_waiting` | gauge | calls waiting for their reply |
+//! | `warren_connection_recoveries_total` | counter | |
+//! | `warren_calls_waiting` | gauge | calls waiting for their reply (all transports) |
 //! | `warren_unexpected_replies_total` | counter | replies for no waiting call (late or unknown) |
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use metrics::{Label, counter, gauge, histogram};
+
+/// Whether a service asked for metrics ([`enable_metrics`]): until then nothing is
+/// recorded, and nothing is allocated for it.
+static ENABLED: AtomicBool = AtomicBool::new(false);
+
+/// Whether metrics are recorded.
+pub(crate) fn enabled() -> bool {
+    ENABLED.load(Ordering::Relaxed)
+}
 
 /// An RPC client or notifier operation (`call`, `cast`, `fanout`, `notify`) to
 /// `destination` ended after `elapsed`, failed with `error_type` if given.
@@ -27,6 +37,9 @@ pub(crate) fn client_operation(
     elapsed: Duration,
     error_type: Option<&str>,
 ) {
+    if !enabled() {
+        return;
+    }
     let kind = Label::new("operation", operation);
     let name = "messaging_client_operation_duration_seconds";
     duration(name, kind, destination, elapsed, error_type);
@@ -50,6 +63,9 @@ fn duration(
 
 /// A message was published and confirmed.
 pub(crate) fn sent(operation: &'static str, destination: &str) {
+    if !enabled() {
+        return;
+    }
     counter!(
         "messaging_client_sent_messages_total",
         "operation" => operation,
@@ -61,6 +77,9 @@ pub(crate) fn sent(operation: &'static str, destination: &str) {
 /// A `consumer` (`rpc_server` or `notification_listener`) received a message from
 /// `destination`.
 pub(crate) fn consumed(consumer: &'static str, destination: &str) {
+    if !enabled() {
+        return;
+    }
     counter!(
         "messaging_client_consumed_messages_total",
         "consumer" => consumer,
@@ -77,6 +96,9 @@ pub(crate) fn processed(
     elapsed: Duration,
     error_type: Option<&str>,
 ) {
+    if !enabled() {
+        return;
+    }
     let kind = Label::new("consumer", consumer);
     let name = "messaging_process_duration_seconds";
     duration(name, kind, destination, elapsed, error_type);
@@ -85,29 +107,39 @@ pub(crate) fn processed(
 /// A `consumer` (`rpc_server`, `notification_listener`, `reply_waiter`) dropped a
 /// poison message.
 pub(crate) fn rejected(consumer: &'static str) {
+    if !enabled() {
+        return;
+    }
     counter!("warren_rejected_messages_total", "consumer" => consumer).increment(1);
 }
 
-/// The connection `connection` is up again after a failure.
-pub(crate) fn connection_recovered(connection: &str) {
-    counter!("warren_connection_recoveries_total", "connection" => connection.to_owned())
-        .increment(1);
+/// A connection is up again after a failure.
+pub(crate) fn connection_recovered() {
+    if enabled() {
+        counter!("warren_connection_recoveries_total").increment(1);
+    }
 }
 
-/// How many calls wait for their reply now.
-pub(crate) fn calls_waiting(n: usize) {
-    gauge!("warren_calls_waiting").set(n as f64);
+/// `change` more (or fewer) calls wait for their reply.
+pub(crate) fn calls_waiting(change: f64) {
+    if enabled() {
+        gauge!("warren_calls_waiting").increment(change);
+    }
 }
 
 /// A reply arrived for no waiting call (it came after its caller gave up, or is
 /// unknown).
 pub(crate) fn unexpected_reply() {
-    counter!("warren_unexpected_replies_total").increment(1);
+    if enabled() {
+        counter!("warren_unexpected_replies_total").increment(1);
+    }
 }
 
-/// Give every metric its help text (for the Prometheus exporter); call once after
-/// installing a recorder.
-pub fn describe_metrics() {
+/// Start recording warren's metrics into the installed `metrics` recorder, and give
+/// each its help text (for the Prometheus exporter). Call once, after installing the
+/// recorder; until then warren records nothing and pays nothing for it.
+pub fn enable_metrics() {
+    ENABLED.store(true, Ordering::Relaxed);
     use metrics::{Unit, describe_counter, describe_gauge, describe_histogram};
     describe_histogram!(
         "messaging_client_operation_duration_seconds",

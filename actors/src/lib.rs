@@ -19,7 +19,7 @@
 //! | `error` | [`Error`]: what callers are told |
 //! | `runtime` | the tokio runtime lapin's I/O runs on |
 //! | `shutdown` | [`shutdown_signal`]: SIGINT and SIGTERM, for graceful stops |
-//! | `instruments` | metrics (OpenTelemetry messaging names) and [`describe_metrics`] |
+//! | `instruments` | metrics (OpenTelemetry messaging names) and [`enable_metrics`] |
 //! | `telemetry` | the `send` and `process` spans (OpenTelemetry messaging conventions), target [`SPAN_TARGET`] |
 //!
 //! # Actor tree
@@ -63,7 +63,7 @@ pub use connection::{
 pub use error::Error;
 #[cfg(feature = "fault-injection")]
 pub use fault::{Crash, CrashChannels, TreeActor};
-pub use instruments::describe_metrics;
+pub use instruments::enable_metrics;
 pub use notify::{
     BufferNotification, FlushNotifications, ListenerCounts, ListenerOptions, ListenerReady,
     ListenerStats, Notification, NotificationBatchReceived, NotificationBufferActor,

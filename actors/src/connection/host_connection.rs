@@ -62,6 +62,8 @@ pub struct HostConnection {
     /// Why the last attempt or connection failed; cleared once connected. Kept across
     /// restarts so callers waiting on a dead broker can be told why.
     last_failure: Option<String>,
+    /// Connected at least once: the next connection after a failure is a recovery.
+    connected_before: bool,
     /// The broker's reason while it blocks the connection (a resource alarm).
     blocked: Option<String>,
     /// Attempts in a row, since the last success, that failed for a reason only an
@@ -93,6 +95,7 @@ impl HostConnection {
             parked: Vec::new(),
             restarts: 0,
             last_failure: None,
+            connected_before: false,
             blocked: None,
             refusals: 0,
             refused: None,
@@ -203,9 +206,11 @@ impl HostConnection {
             index,
         };
         let host = self.hosts[index].to_string();
-        if self.last_failure.take().is_some() {
-            instruments::connection_recovered(&self.settings.connection_name);
+        // A failure before the first success is not a recovery.
+        if self.last_failure.take().is_some() && self.connected_before {
+            instruments::connection_recovered();
         }
+        self.connected_before = true;
         self.blocked = None;
         self.failures.connected();
         if self.hosts[index].in_memory {

@@ -165,19 +165,21 @@ impl NotificationListenerActor {
                 let allow_requeue = self.allow_requeue;
                 let me = ctx.address();
                 let span = process_span(&delivery, &notification);
-                let exchange = delivery.exchange.as_str().to_owned();
+                let metered = instruments::enabled().then(|| delivery.exchange.as_str().to_owned());
                 let started = std::time::Instant::now();
                 actix::spawn(
                     async move {
                         let result = dispatch_one(endpoints, notification).await;
                         settle(&acker, result, allow_requeue).await;
-                        let requeued = (result == NotificationResult::Requeue).then_some("Requeue");
-                        instruments::processed(
-                            "notification_listener",
-                            &exchange,
-                            started.elapsed(),
-                            requeued,
-                        );
+                        if let Some(exchange) = &metered {
+                            let requeued = result == NotificationResult::Requeue && allow_requeue;
+                            instruments::processed(
+                                "notification_listener",
+                                exchange,
+                                started.elapsed(),
+                                requeued.then_some("Requeue"),
+                            );
+                        }
                         me.do_send(HandlingDone(1));
                     }
                     .instrument(span),

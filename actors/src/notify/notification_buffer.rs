@@ -204,15 +204,14 @@ impl NotificationBufferActor {
             let Some((notification, caller)) = self.parked.pop_front() else {
                 break;
             };
-            if caller.is_closed() {
+            // Tell the caller first: one that gave up takes no room.
+            if caller.send(()).is_err() {
                 continue;
             }
-            if let Some(back) = self.offer(notification) {
-                // Cannot happen with room; keep it first in line all the same.
-                self.parked.push_front((back, caller));
-                break;
+            if self.offer(notification).is_some() {
+                // Cannot happen with room.
+                tracing::warn!("a buffered notification found no room after all; dropped");
             }
-            let _ = caller.send(());
         }
     }
 

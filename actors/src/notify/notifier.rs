@@ -231,6 +231,7 @@ async fn notify(parts: Rc<NotifierParts>, msg: Notify, caller: Span) -> Result<(
             .await;
         let error_type = sent.as_ref().err().map(telemetry::error_type_of);
         instruments::client_operation("notify", &exchange, started.elapsed(), error_type);
+
         if sent.is_ok() {
             instruments::sent("notify", &exchange);
         }

@@ -261,6 +261,10 @@ async fn call(parts: Rc<ClientParts>, msg: Call, span: Span) -> Result<Value, Er
             },
         }
     };
+    if !confirmed && matches!(reply, Ok(Ok(Ok(_)))) {
+        // The reply came before the confirm: the request was delivered all the same.
+        instruments::sent("call", &exchange);
+    }
     match reply {
         Ok(Ok(Ok(RpcReply::Success(value)))) => Ok(value),
         Ok(Ok(Ok(RpcReply::Failure(remote)))) => Err(Error::Remote(remote)),
@@ -339,11 +343,11 @@ async fn cast(parts: Rc<ClientParts>, msg: Cast, span: Span) -> Result<(), Error
 fn request_span(
     caller: &Span,
     operation: &'static str,
-    destination: &str,
+    settings: &ClientSettings,
     target: &Target,
     method: &str,
 ) -> Span {
-    let span = telemetry::send_span(caller, operation, || destination.to_owned());
+    let span = telemetry::send_span(caller, operation, || destination(settings, target));
     telemetry::record_request(
         &span,
         &target.topic,
@@ -360,7 +364,7 @@ fn request_span(
 async fn traced<T>(
     span: Span,
     operation: &'static str,
-    destination: String,
+    destination: Option<String>,
     work: impl Future<Output = Result<T, Error>>,
 ) -> Result<T, Error> {
     let started = Instant::now();
@@ -368,8 +372,10 @@ async fn traced<T>(
     if let Err(e) = &result {
         telemetry::record_error(&span, e);
     }
-    let error_type = result.as_ref().err().map(telemetry::error_type_of);
-    instruments::client_operation(operation, &destination, started.elapsed(), error_type);
+    if let Some(destination) = destination {
+        let error_type = result.as_ref().err().map(telemetry::error_type_of);
+        instruments::client_operation(operation, &destination, started.elapsed(), error_type);
+    }
     result
 }
 
@@ -377,6 +383,11 @@ async fn traced<T>(
 /// the request then fails before it is sent).
 fn destination(settings: &ClientSettings, target: &Target) -> String {
     rpc_exchange(target, &settings.default_exchange).unwrap_or_default()
+}
+
+/// The destination for the metrics, when they are recorded.
+fn metered_destination(settings: &ClientSettings, target: &Target) -> Option<String> {
+    instruments::enabled().then(|| destination(settings, target))
 }
 
 impl Handler<FromCaller<Call>> for RpcClientActor {
@@ -387,10 +398,11 @@ impl Handler<FromCaller<Call>> for RpcClientActor {
             message: msg,
             caller,
         } = msg;
-        let destination = destination(&self.parts.settings, &msg.target);
-        let span = request_span(&caller, "call", &destination, &msg.target, &msg.method);
+        let settings = &self.parts.settings;
+        let span = request_span(&caller, "call", settings, &msg.target, &msg.method);
+        let metered = metered_destination(settings, &msg.target);
         let work = call(self.parts.clone(), msg, span.clone());
-        Box::pin(traced(span, "call", destination, work))
+        Box::pin(traced(span, "call", metered, work))
     }
 }
 
@@ -411,10 +423,11 @@ impl Handler<FromCaller<Cast>> for RpcClientActor {
             caller,
         } = msg;
         let operation = if msg.target.fanout { "fanout" } else { "cast" };
-        let destination = destination(&self.parts.settings, &msg.target);
-        let span = request_span(&caller, operation, &destination, &msg.target, &msg.method);
+        let settings = &self.parts.settings;
+        let span = request_span(&caller, operation, settings, &msg.target, &msg.method);
+        let metered = metered_destination(settings, &msg.target);
         let work = cast(self.parts.clone(), msg, span.clone());
-        Box::pin(traced(span, operation, destination, work))
+        Box::pin(traced(span, operation, metered, work))
     }
 }
 

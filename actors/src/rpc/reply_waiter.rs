@@ -124,7 +124,7 @@ impl ReplyWaiter {
             return;
         }
         tracing::warn!(queue = %self.settings.queue, calls = self.waiting.len(), %reason, "failing the calls waiting for replies");
-        instruments::calls_waiting(0);
+        instruments::calls_waiting(-(self.waiting.len() as f64));
         for (_, waiter) in self.waiting.drain() {
             let _ = waiter.send(Err(Error::ConnectionLost {
                 waiting_for: "the reply",
@@ -140,7 +140,7 @@ impl ReplyWaiter {
             lifecycle.begin_stop();
             lifecycle.handled(0, false);
         }
-        instruments::calls_waiting(0);
+        instruments::calls_waiting(-(self.waiting.len() as f64));
         for (_, waiter) in self.waiting.drain() {
             let _ = waiter.send(Err(Error::Shutdown));
         }
@@ -165,7 +165,9 @@ impl ReplyWaiter {
             return;
         };
         let waiter = self.waiting.remove(&correlation_id);
-        instruments::calls_waiting(self.waiting.len());
+        if waiter.is_some() {
+            instruments::calls_waiting(-1.0);
+        }
         match decoded {
             Ok(reply) => {
                 // Ack, as the Pika driver does: a reply is only useful to its waiter.
@@ -321,8 +323,9 @@ impl Handler<ExpectReply> for ReplyWaiter {
             return Response::reply(Err(Error::Shutdown));
         }
         let (tx, rx) = oneshot::channel();
-        self.waiting.insert(msg.correlation_id, tx);
-        instruments::calls_waiting(self.waiting.len());
+        if self.waiting.insert(msg.correlation_id, tx).is_none() {
+            instruments::calls_waiting(1.0);
+        }
         let slot = ReplySlot {
             reply_to: self.settings.queue.clone(),
             reply: rx,
@@ -361,8 +364,9 @@ impl Handler<ForgetReply> for ReplyWaiter {
     type Result = ();
 
     fn handle(&mut self, msg: ForgetReply, _ctx: &mut Context<Self>) {
-        self.waiting.remove(&msg.correlation_id);
-        instruments::calls_waiting(self.waiting.len());
+        if self.waiting.remove(&msg.correlation_id).is_some() {
+            instruments::calls_waiting(-1.0);
+        }
     }
 }
 

@@ -226,7 +226,7 @@ impl RpcServerActor {
         let replier = self.replier.clone();
         let me = ctx.address();
         let traced = span.clone();
-        let exchange = delivery.exchange.as_str().to_owned();
+        let metered = instruments::enabled().then(|| delivery.exchange.as_str().to_owned());
         actix::spawn(
             async move {
                 // Ack before dispatch (at most once, as the Pika driver): the ack is queued
@@ -258,8 +258,10 @@ impl RpcServerActor {
                 if let Err(remote) = &result {
                     telemetry::record_error_type(&traced, &remote.class);
                 }
-                let error_type = result.as_ref().err().map(|remote| remote.class.as_str());
-                instruments::processed("rpc_server", &exchange, received.elapsed(), error_type);
+                // Recorded once the reply is sent: after `result` is moved into it.
+                let error_type = metered
+                    .as_ref()
+                    .and_then(|_| result.as_ref().err().map(|remote| remote.class.clone()));
                 if let (Some(reply_to), Some(correlation_id)) =
                     (props.reply_to, props.correlation_id)
                 {
@@ -274,6 +276,10 @@ impl RpcServerActor {
                         already_logged,
                     )
                     .await;
+                }
+                if let Some(exchange) = &metered {
+                    let elapsed = received.elapsed();
+                    instruments::processed("rpc_server", exchange, elapsed, error_type.as_deref());
                 }
                 if let Some(pending) = ack
                     && let Err(e) = pending.await

@@ -33,7 +33,7 @@ impl MetricsArgs {
             .set_buckets(BUCKETS)
             .and_then(PrometheusBuilder::install)
             .map_err(|e| format!("--metrics-addr {addr}: {e}"))?;
-        warren::describe_metrics();
+        warren::enable_metrics();
         eprintln!("warren {command}: metrics at http://{addr}/metrics");
         Ok(())
     }
