@@ -33,6 +33,52 @@ fn holding_endpoint(gate: watch::Receiver<bool>) -> (Endpoint, UnboundedReceiver
     (endpoint, rx)
 }
 
+/// A server on a topic of its own whose `hold` requests wait for the gate, and a
+/// client with a long timeout.
+struct Held {
+    t: warren::Transport,
+    server: warren::RpcServer,
+    client: warren::RpcClient,
+    open: watch::Sender<bool>,
+    entered: UnboundedReceiver<()>,
+}
+
+impl Held {
+    async fn start(name: &str) -> Self {
+        let t = transport(&unique(name));
+        let topic = unique("topic");
+        let (open, gate) = watch::channel(false);
+        let (endpoint, entered) = holding_endpoint(gate);
+        let server = common::serving(&t, &topic, endpoint).await;
+        let client = t
+            .rpc_client(Target::new(&topic))
+            .with_timeout(Duration::from_secs(60));
+        Held {
+            t,
+            server,
+            client,
+            open,
+            entered,
+        }
+    }
+
+    /// A `hold` call of `value`, in the background.
+    fn call(&self, value: i64) -> tokio::task::JoinHandle<Result<i64, Error>> {
+        let client = self.client.clone();
+        actix::spawn(async move {
+            client
+                .call::<_, i64>(
+                    &Context::new(),
+                    "hold",
+                    &Echo {
+                        value: json!(value),
+                    },
+                )
+                .await
+        })
+    }
+}
+
 /// Polls `stop` once (it is then in the actor's mailbox, ahead of the `in_flight`
 /// question), checks that it still waits once the actor has answered that `expected`
 /// handlers are in progress, opens their gate and checks that it then finishes.
@@ -62,55 +108,29 @@ async fn drains_once_open(
 
 #[actix_rt::test]
 async fn stop_within_answers_the_calls_in_progress_before_it_returns() {
-    let t = transport(&unique("drain-calls"));
-    let topic = unique("topic");
-    let (open, gate) = watch::channel(false);
-    let (endpoint, mut entered) = holding_endpoint(gate);
-    let server = common::serving(&t, &topic, endpoint).await;
-    let client = t
-        .rpc_client(Target::new(&topic))
-        .with_timeout(Duration::from_secs(60));
-    let calls: Vec<_> = (0..3)
-        .map(|i| {
-            let client = client.clone();
-            actix::spawn(async move {
-                client
-                    .call::<_, i64>(&Context::new(), "hold", &Echo { value: json!(i) })
-                    .await
-            })
-        })
-        .collect();
-    common::receive(&mut entered, 3, WAIT, "requests started").await;
+    let mut held = Held::start("drain-calls").await;
+    let calls: Vec<_> = (0..3).map(|i| held.call(i)).collect();
+    common::receive(&mut held.entered, 3, WAIT, "requests started").await;
 
+    let server = &held.server;
     let stop = server.stop_within(Duration::from_secs(60));
     let in_flight = async { server.counts().await.in_flight };
-    drains_once_open(stop, in_flight, 3, &open).await;
+    drains_once_open(stop, in_flight, 3, &held.open).await;
     for (i, call) in calls.into_iter().enumerate() {
         let answer = call.await.expect("the call task ran");
         assert_eq!(answer.expect("the call in progress was answered"), i as i64);
     }
     assert_eq!(server.counts().await.in_flight, 0);
-    t.close().await;
+    held.t.close().await;
 }
 
 #[actix_rt::test]
 async fn stop_within_says_how_many_requests_are_left_when_time_runs_out() {
-    let t = transport(&unique("drain-late"));
-    let topic = unique("topic");
-    let (open, gate) = watch::channel(false);
-    let (endpoint, mut entered) = holding_endpoint(gate);
-    let server = common::serving(&t, &topic, endpoint).await;
-    let client = t
-        .rpc_client(Target::new(&topic))
-        .with_timeout(Duration::from_secs(60));
-    let call = actix::spawn(async move {
-        client
-            .call::<_, i64>(&Context::new(), "hold", &Echo { value: json!(7) })
-            .await
-    });
-    common::receive(&mut entered, 1, WAIT, "request started").await;
+    let mut held = Held::start("drain-late").await;
+    let call = held.call(7);
+    common::receive(&mut held.entered, 1, WAIT, "request started").await;
 
-    match server.stop_within(Duration::from_millis(100)).await {
+    match held.server.stop_within(Duration::from_millis(100)).await {
         Err(Error::DrainTimedOut {
             what,
             in_flight,
@@ -122,10 +142,10 @@ async fn stop_within_says_how_many_requests_are_left_when_time_runs_out() {
         other => panic!("expected DrainTimedOut, got {other:?}"),
     }
     // Until the transport closes, the handler goes on and its caller is answered.
-    open.send_replace(true);
+    held.open.send_replace(true);
     let answer = call.await.expect("the call task ran");
     assert_eq!(answer.expect("answered after the timed-out stop"), 7);
-    t.close().await;
+    held.t.close().await;
 }
 
 /// A listener on `topic` whose info handler reports each payload, then waits for the

@@ -45,6 +45,16 @@ impl<T> BufferQueue<T> {
         }
     }
 
+    /// The most items it holds, queued or being sent.
+    pub(crate) fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// What a full buffer does with one more item.
+    pub(crate) fn overflow(&self) -> BufferOverflow {
+        self.overflow
+    }
+
     /// Items queued or being sent.
     pub(crate) fn len(&self) -> usize {
         self.queued.len() + self.in_flight

@@ -65,8 +65,6 @@ pub struct NotificationBufferActor {
     notifier: Addr<NotifierActor>,
     /// Notifications with their number, in the order accepted.
     queue: BufferQueue<(u64, FromCaller<Notify>)>,
-    capacity: usize,
-    overflow: BufferOverflow,
     /// With `wait`: offers that found the buffer full, oldest first, and their callers.
     parked: VecDeque<(FromCaller<Notify>, oneshot::Sender<()>)>,
     /// The number the next accepted notification gets.
@@ -88,8 +86,6 @@ impl NotificationBufferActor {
         Self {
             notifier,
             queue: BufferQueue::new(capacity, PUBLISH_WINDOW, overflow),
-            capacity,
-            overflow,
             parked: VecDeque::new(),
             next_number: 0,
             outstanding: BTreeSet::new(),
@@ -151,8 +147,8 @@ impl NotificationBufferActor {
             Some(n) => *n += dropped,
             None => {
                 self.dropped_while_full = Some(dropped);
-                let capacity = self.capacity;
-                match self.overflow {
+                let capacity = self.queue.capacity();
+                match self.queue.overflow() {
                     BufferOverflow::DropOldest => tracing::warn!(
                         capacity,
                         "notification buffer full (the broker is not taking notifications): \
