@@ -15,6 +15,12 @@
 # baseline's over the plain one's (what the wire format costs by itself), and warren's
 # over the Pika-format baseline's (what warren adds). Needs jq; rabbitmqctl (optional)
 # empties and deletes the queue `warren bench notify` fills.
+#
+# TELEMETRY=1 adds a third side to the call and notify rows, "traced": warren built with
+# the `otlp` feature, with its spans exported over OTLP to a do-nothing local collector
+# (scripts/otlp-sink.py, needs python3) and its metrics recorded (`--metrics-addr`), on
+# both the server and the bench client; the table then shows traced ÷ warren, what
+# spans and metrics cost when on.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,6 +28,8 @@ ROUNDS=${ROUNDS:-3}
 CALLS=${CALLS:-3000}
 NOTIFIES=${NOTIFIES:-5000}
 URL=pika://guest:guest@127.0.0.1:5672/
+TELEMETRY=${TELEMETRY:-}
+[[ $TELEMETRY == 0 ]] && TELEMETRY=""
 
 command -v jq >/dev/null || { echo "bench-vs-lapin: needs jq" >&2; exit 1; }
 
@@ -34,6 +42,16 @@ executable() {
 
 echo "bench-vs-lapin: building release binaries" >&2
 warren=$(cargo build --release -p warren --bin warren --message-format=json | executable warren bin)
+traced=""
+if [[ -n $TELEMETRY ]]; then
+  command -v python3 >/dev/null || { echo "bench-vs-lapin: TELEMETRY needs python3" >&2; exit 1; }
+  # Built after the plain binary, which cargo would otherwise overwrite.
+  cp "$warren" "$warren.plain"
+  warren="$warren.plain"
+  traced=$(cargo build --release -p warren --bin warren --features otlp --message-format=json |
+    executable warren bin)
+  [[ -x $traced ]] || { echo "bench-vs-lapin: build found no traced binary" >&2; exit 1; }
+fi
 baseline=$(cargo bench -p warren --bench baseline --no-run --message-format=json |
   executable baseline bench)
 [[ -x $warren && -x $baseline ]] || { echo "bench-vs-lapin: build found no binaries" >&2; exit 1; }
@@ -42,34 +60,68 @@ topic="bench-vs-lapin-$$"
 notify_topic="bench-vs-lapin-notify-$$"
 work=$(mktemp -d)
 serve_pid=""
+traced_pid=""
+sink_pid=""
 
 cleanup() {
   if [[ -n $serve_pid ]] && kill -0 "$serve_pid" 2>/dev/null; then
     kill -INT "$serve_pid" 2>/dev/null || true
     wait "$serve_pid" 2>/dev/null || true
   fi
+  if [[ -n $traced_pid ]]; then
+    kill -INT "$traced_pid" 2>/dev/null || true
+    wait "$traced_pid" 2>/dev/null || true
+  fi
+  if [[ -n $sink_pid ]]; then
+    kill "$sink_pid" 2>/dev/null || true
+    wait "$sink_pid" 2>/dev/null || true
+  fi
   # The notification queue has no expiry; the RPC queues of `warren serve` and the
   # reply queues expire on their own (x-expires) a minute after their users stopped.
   if command -v rabbitmqctl >/dev/null; then
     rabbitmqctl -q delete_queue "$notify_topic.info" >/dev/null 2>&1 || true
+    rabbitmqctl -q delete_queue "$notify_topic-traced.info" >/dev/null 2>&1 || true
   fi
   rm -rf "$work"
 }
 trap cleanup EXIT
 
-"$warren" serve --transport-url "$URL" --topic "$topic" --server s1 2>"$work/serve.log" &
-serve_pid=$!
-for _ in $(seq 1 100); do
-  grep -q "serving topic" "$work/serve.log" && break
-  if ! kill -0 "$serve_pid" 2>/dev/null; then
-    echo "bench-vs-lapin: warren serve exited:" >&2
-    cat "$work/serve.log" >&2
-    exit 1
-  fi
-  sleep 0.1
-done
-grep -q "serving topic" "$work/serve.log" ||
-  { echo "bench-vs-lapin: warren serve did not start within 10 s" >&2; exit 1; }
+# Run the `warren serve` command given after the log file $1, its stderr there; sets
+# $started to its pid once it reports serving.
+start_serve() {
+  local log=$1
+  shift
+  "$@" 2>"$log" &
+  started=$!
+  for _ in $(seq 1 100); do
+    grep -q "serving topic" "$log" && return 0
+    if ! kill -0 "$started" 2>/dev/null; then
+      echo "bench-vs-lapin: warren serve exited:" >&2
+      cat "$log" >&2
+      exit 1
+    fi
+    sleep 0.1
+  done
+  echo "bench-vs-lapin: warren serve did not start within 10 s" >&2
+  exit 1
+}
+
+# A port of 127.0.0.1 nothing listens on now.
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+start_serve "$work/serve.log" "$warren" serve --transport-url "$URL" --topic "$topic" --server s1
+serve_pid=$started
+if [[ -n $TELEMETRY ]]; then
+  sink_port=$(free_port)
+  python3 scripts/otlp-sink.py "$sink_port" &
+  sink_pid=$!
+  otlp="OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:$sink_port"
+  start_serve "$work/traced.log" env "$otlp" "$traced" serve --transport-url "$URL" \
+    --topic "$topic-traced" --server s1 --metrics-addr "127.0.0.1:$(free_port)"
+  traced_pid=$started
+fi
 
 failures=0
 # Run one measurement, append its rate to $work/<row>.<side>. Arguments: row, side,
@@ -96,26 +148,34 @@ warren_call() {
   timeout 300 "$warren" bench call --transport-url "$URL" --topic "$topic" --count "$CALLS" \
     --concurrency "$1"
 }
+traced_call() {
+  timeout 300 env "$otlp" "$traced" bench call --transport-url "$URL" --topic "$topic-traced" \
+    --count "$CALLS" --concurrency "$1" --metrics-addr "127.0.0.1:$(free_port)"
+}
 lapin_call() { timeout 300 "$baseline" call --count "$CALLS" --concurrency "$1"; }
 pika_call() { timeout 300 "$baseline" call-pika --count "$CALLS" --concurrency "$1"; }
 warren_notify() {
   timeout 300 "$warren" bench notify --transport-url "$URL" --topic "$notify_topic" \
     --count "$NOTIFIES" --concurrency "$1"
 }
+traced_notify() {
+  timeout 300 env "$otlp" "$traced" bench notify --transport-url "$URL" --topic "$notify_topic-traced" \
+    --count "$NOTIFIES" --concurrency "$1" --metrics-addr "127.0.0.1:$(free_port)"
+}
 lapin_notify() { timeout 300 "$baseline" notify-window --count "$NOTIFIES" --concurrency "$1"; }
 pika_notify() { timeout 300 "$baseline" notify-pika --count "$NOTIFIES" --concurrency "$1"; }
 
-# Run the warren and the lapin side of a row, warren first in odd rounds. Arguments:
-# round, row, kind (call or notify), concurrency.
+# Run the sides of a row (warren and lapin, with traced between them under TELEMETRY),
+# in one order in odd rounds and the other in even ones. Arguments: round, row, kind
+# (call or notify), concurrency.
 pair() {
-  local round=$1 row=$2 kind=$3 c=$4
-  if ((round % 2)); then
-    measure "$row" warren "warren_$kind" "$c"
-    measure "$row" lapin "lapin_$kind" "$c"
-  else
-    measure "$row" lapin "lapin_$kind" "$c"
-    measure "$row" warren "warren_$kind" "$c"
-  fi
+  local round=$1 row=$2 kind=$3 c=$4 side
+  local sides=(warren lapin)
+  [[ -n $TELEMETRY ]] && sides=(warren traced lapin)
+  ((round % 2)) || sides=($(printf '%s\n' "${sides[@]}" | tac))
+  for side in "${sides[@]}"; do
+    measure "$row" "$side" "${side}_$kind" "$c"
+  done
 }
 
 # Empty the notification queue, so every notify run starts from an empty queue as the
@@ -123,6 +183,7 @@ pair() {
 purge_notifications() {
   if command -v rabbitmqctl >/dev/null; then
     rabbitmqctl -q purge_queue "$notify_topic.info" >/dev/null 2>&1 || true
+    rabbitmqctl -q purge_queue "$notify_topic-traced.info" >/dev/null 2>&1 || true
   fi
 }
 
@@ -166,6 +227,20 @@ for row in "call c=1" "call c=10" "call c=100" "notify c=1" "notify c=100"; do
     'BEGIN { printf "| %s | %.0f | %.0f | %.2f | %.0f | %.2f | %.2f |\n", r, w, l,
              (l > 0 ? w / l : 0), p, (l > 0 ? p / l : 0), (p > 0 ? w / p : 0) }'
 done
+if [[ -n $TELEMETRY ]]; then
+  echo
+  echo "| row | warren/s | traced/s | traced ÷ warren |"
+  echo "|---|---:|---:|---:|"
+  for row in "call c=1" "call c=10" "call c=100" "notify c=1" "notify c=100"; do
+    w=$(median "$work/$row.warren")
+    t=$(median "$work/$row.traced")
+    awk -v r="$row" -v w="$w" -v t="$t" \
+      'BEGIN { printf "| %s | %.0f | %.0f | %.2f |\n", r, w, t, (w > 0 ? t / w : 0) }'
+  done
+  echo
+  echo "traced: spans exported over OTLP to a local do-nothing collector and metrics on, in" \
+    "both the server and the bench client."
+fi
 echo
 echo "lapin: the plain baselines (call, notify-window); pika format: the same jobs on the" \
   "Pika driver's wire format on raw lapin (call-pika without confirms, notify-pika)."

@@ -151,6 +151,8 @@ async fn a_call_is_a_send_span_on_the_client_and_a_process_span_on_the_server() 
             ("messaging.operation.name", "call"),
             ("messaging.destination.name", "openstack_rpc"),
             ("oslo.method", "echo"),
+            ("server.address", "127.0.0.1"),
+            ("server.port", "5672"),
         ],
     );
     assert!(send.field("error.type").is_none(), "{send:?}");
@@ -174,6 +176,8 @@ async fn a_call_is_a_send_span_on_the_client_and_a_process_span_on_the_server() 
             ("messaging.message.conversation_id", conversation),
             ("oslo.server", "s1"),
             ("oslo.method", "echo"),
+            ("server.address", "127.0.0.1"),
+            ("server.port", "5672"),
         ],
     );
     assert!(process.field("error.type").is_none(), "{process:?}");

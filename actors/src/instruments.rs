@@ -14,6 +14,9 @@
 //! | `warren_connection_recoveries_total` | counter | |
 //! | `warren_calls_waiting` | gauge | calls waiting for their reply (all transports) |
 //! | `warren_unexpected_replies_total` | counter | replies for no waiting call (late or unknown) |
+//! | `warren_requeued_messages_total` | counter | `consumer` (handed back to the broker) |
+//! | `warren_connections` | gauge | `state` (`connecting`, `connected`, `blocked`, `backing_off`) |
+//! | `warren_pool_channels` | gauge | `state` (`in_use`, `idle`) |
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -135,9 +138,47 @@ pub(crate) fn unexpected_reply() {
     }
 }
 
+/// A `consumer` handed a message back to the broker for redelivery (a handler asked
+/// for it, or the consumer was stopping).
+pub(crate) fn requeued(consumer: &'static str) {
+    if enabled() {
+        counter!("warren_requeued_messages_total", "consumer" => consumer).increment(1);
+    }
+}
+
+/// A connection left the state labelled `from` (if any) for `to` (if any); `None` is
+/// no state at all (closed, or not yet started).
+pub(crate) fn connection_state(from: Option<&'static str>, to: Option<&'static str>) {
+    if !enabled() || from == to {
+        return;
+    }
+    if let Some(from) = from {
+        gauge!("warren_connections", "state" => from).decrement(1.0);
+    }
+    if let Some(to) = to {
+        gauge!("warren_connections", "state" => to).increment(1.0);
+    }
+}
+
+/// `in_use` more (or fewer) publisher channels carry publishes awaiting their
+/// confirms, and `idle` more (or fewer) carry none.
+pub(crate) fn pool_channels(in_use: i64, idle: i64) {
+    if !enabled() {
+        return;
+    }
+    if in_use != 0 {
+        gauge!("warren_pool_channels", "state" => "in_use").increment(in_use as f64);
+    }
+    if idle != 0 {
+        gauge!("warren_pool_channels", "state" => "idle").increment(idle as f64);
+    }
+}
+
 /// Start recording warren's metrics into the installed `metrics` recorder, and give
 /// each its help text (for the Prometheus exporter). Call once, after installing the
-/// recorder; until then warren records nothing and pays nothing for it.
+/// recorder and before starting transports (a connection already up is counted in
+/// `warren_connections` from its next change); until then warren records nothing and
+/// pays nothing for it.
 pub fn enable_metrics() {
     ENABLED.store(true, Ordering::Relaxed);
     use metrics::{Unit, describe_counter, describe_gauge, describe_histogram};
@@ -171,5 +212,19 @@ pub fn enable_metrics() {
     describe_counter!(
         "warren_unexpected_replies_total",
         "Replies for no waiting call (late or unknown)"
+    );
+    describe_counter!(
+        "warren_requeued_messages_total",
+        "Messages handed back to the broker for redelivery"
+    );
+    describe_gauge!("warren_connections", "Broker connections, by state");
+    // Every state shows from the start, at 0, so that "no connection is up" is a
+    // value rather than a missing series.
+    for state in ["connecting", "connected", "blocked", "backing_off"] {
+        gauge!("warren_connections", "state" => state).increment(0.0);
+    }
+    describe_gauge!(
+        "warren_pool_channels",
+        "Publisher channels of the pools: in use (publishes awaiting confirms) or idle"
     );
 }

@@ -15,7 +15,9 @@
 //! `process`), `messaging.destination.name` (the exchange),
 //! `messaging.rabbitmq.destination.routing_key`, `messaging.message.id`,
 //! `messaging.message.conversation_id` (a call's correlation id),
-//! `messaging.message.body.size`, `error.type` (the [`Error`] variant, or the remote
+//! `messaging.message.body.size`, `server.address` and `server.port` (the broker the
+//! connection is on, or was last on while it reconnects: each actor is told by its
+//! connection, [`crate::connection::BrokerMoved`]), `error.type` (the [`Error`] variant, or the remote
 //! exception's class) with `otel.status_code` `error`; and `oslo.topic`, `oslo.server`, `oslo.method`,
 //! `oslo.namespace`, `oslo.version`, `oslo.event_type`, `oslo.priority`.
 
@@ -25,6 +27,7 @@ use tracing::field::Empty;
 use actix::Message;
 
 use crate::Error;
+use crate::connection::BrokerAt;
 
 /// A message with the span of the code that sent it, so that the span of the work it
 /// asks for is a child of the caller's (an actor's handler runs in a task of its own,
@@ -69,6 +72,8 @@ macro_rules! messaging_span {
             "messaging.message.id" = Empty,
             "messaging.message.conversation_id" = Empty,
             "messaging.message.body.size" = $body_size,
+            "server.address" = Empty,
+            "server.port" = Empty,
             "error.type" = Empty,
             "otel.status_code" = Empty,
             "oslo.topic" = Empty,
@@ -91,19 +96,26 @@ pub(crate) fn send_span(
     caller: &Span,
     operation: &'static str,
     destination: impl FnOnce() -> String,
+    broker: Option<&BrokerAt>,
 ) -> Span {
     let span = messaging_span!(caller, "send", "producer", operation, Empty, Empty, Empty);
     if !span.is_disabled() {
         let exchange = destination();
         span.record("otel.name", format!("send {exchange}"));
         span.record("messaging.destination.name", exchange);
+        BrokerAt::record(broker, &span);
     }
     span
 }
 
 /// A consumer span for a delivery from `exchange` with `routing_key` (the default
 /// exchange is named `amq.default`, as the conventions ask).
-pub(crate) fn process_span(exchange: &str, routing_key: &str, body_size: usize) -> Span {
+pub(crate) fn process_span(
+    exchange: &str,
+    routing_key: &str,
+    body_size: usize,
+    broker: Option<&BrokerAt>,
+) -> Span {
     let exchange = if exchange.is_empty() {
         "amq.default"
     } else {
@@ -121,6 +133,7 @@ pub(crate) fn process_span(exchange: &str, routing_key: &str, body_size: usize) 
     );
     if !span.is_disabled() {
         span.record("otel.name", format!("process {exchange}"));
+        BrokerAt::record(broker, &span);
     }
     span
 }

@@ -22,6 +22,7 @@ use async_rs::{Runtime, Tokio};
 use futures_util::FutureExt;
 use tokio::sync::oneshot;
 
+use super::broker_address::{BrokerAt, BrokerMoved, WatchBroker};
 use super::connect::connect;
 use super::connect_failure::ConnectFailure;
 use super::failure_log::{FailureLog, Report};
@@ -74,6 +75,11 @@ pub struct HostConnection {
     refused: Option<(String, ConnectFailure)>,
     /// Which failures are worth a warning (the first, then a summary every 30 s).
     failures: FailureLog,
+    /// The state this connection counts in the `warren_connections` gauge.
+    gauged: Option<&'static str>,
+    /// The broker the connection is (or was last) on, and who is told of it.
+    broker: Option<BrokerAt>,
+    broker_watchers: Vec<WeakRecipient<BrokerMoved>>,
 }
 
 impl HostConnection {
@@ -100,10 +106,35 @@ impl HostConnection {
             refusals: 0,
             refused: None,
             failures: FailureLog::default(),
+            gauged: None,
+            broker: None,
+            broker_watchers: Vec::new(),
         }
     }
 
+    /// The connection is on `broker` now: tell the watchers that are still there.
+    fn tell_broker(&mut self, broker: Option<BrokerAt>) {
+        if self.broker == broker {
+            return;
+        }
+        self.broker = broker;
+        let moved = BrokerMoved(self.broker.clone());
+        self.broker_watchers
+            .retain(|watcher| match watcher.upgrade() {
+                Some(watcher) => {
+                    watcher.do_send(moved.clone());
+                    watcher.connected()
+                }
+                None => false,
+            });
+    }
+
     fn publish_state(&mut self, state: ConnectionState) {
+        if instruments::enabled() {
+            let gauged = state.gauge_label();
+            instruments::connection_state(self.gauged, gauged);
+            self.gauged = gauged;
+        }
         let change = ConnectionStateChanged {
             connection: self.settings.connection_name.clone(),
             state,
@@ -206,6 +237,11 @@ impl HostConnection {
             index,
         };
         let host = self.hosts[index].to_string();
+        let at = BrokerAt {
+            host: self.hosts[index].host.as_str().into(),
+            port: self.hosts[index].port,
+        };
+        self.tell_broker(Some(at));
         // A failure before the first success is not a recovery.
         if self.last_failure.take().is_some() && self.connected_before {
             instruments::connection_recovered();
@@ -237,6 +273,13 @@ impl HostConnection {
     /// The connection or the attempt failed: tell subscribers and restart.
     fn fail(&mut self, reason: String, ctx: &mut Context<Self>) {
         let connection = &self.settings.connection_name;
+        if matches!(self.link, Link::Closed) {
+            // Closed on request: what the closing connection reports (a frame for a
+            // channel already gone, an attempt ending late) is no failure, and there
+            // is nothing to reconnect.
+            tracing::debug!(%connection, %reason, "closed connection reported an error");
+            return;
+        }
         match self.failures.failed(Instant::now()) {
             Report::First => {
                 tracing::warn!(%connection, %reason, "RabbitMQ connection failed; reconnecting");
@@ -383,6 +426,20 @@ impl Handler<SubscribeWeak> for HostConnection {
     }
 }
 
+impl Handler<WatchBroker> for HostConnection {
+    type Result = ();
+
+    fn handle(&mut self, msg: WatchBroker, _ctx: &mut Context<Self>) {
+        if let Some(watcher) = msg.0.upgrade() {
+            // Told at once where the connection is, if it has been up.
+            if self.broker.is_some() {
+                watcher.do_send(BrokerMoved(self.broker.clone()));
+            }
+            self.broker_watchers.push(msg.0);
+        }
+    }
+}
+
 /// Who is told of state changes.
 enum Subscriber {
     Strong(Recipient<ConnectionStateChanged>),
@@ -452,6 +509,7 @@ impl Handler<CloseConnection> for HostConnection {
             let _ = waiter.send(Err(Error::Shutdown));
         }
         self.publish_state(ConnectionState::Closed);
+        self.tell_broker(None);
         match previous {
             Link::Connected { connection, .. } => Box::pin(async move {
                 let close = connection.close(200, "warren transport closed");
@@ -459,6 +517,14 @@ impl Handler<CloseConnection> for HostConnection {
             }),
             _ => Box::pin(async {}),
         }
+    }
+}
+
+impl Drop for HostConnection {
+    /// A connection dropped without `CloseConnection` (its transport went away)
+    /// leaves the gauge too.
+    fn drop(&mut self) {
+        instruments::connection_state(self.gauged.take(), None);
     }
 }
 

@@ -1,6 +1,7 @@
 //! One supervised actor per RabbitMQ connection, and what it needs: host rotation,
 //! the socket set-up, and the state it publishes.
 
+mod broker_address;
 mod connect;
 mod connect_failure;
 mod failure_log;
@@ -10,6 +11,7 @@ mod rotation;
 mod state;
 mod tls;
 
+pub(crate) use broker_address::{BrokerAt, BrokerMoved, WatchBroker};
 pub use connect_failure::ConnectFailure;
 pub(crate) use host_connection::{
     CloseConnection, OpenChannel, SubscribeWeak, Unavailable, WhyUnavailable,

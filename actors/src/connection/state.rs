@@ -34,6 +34,20 @@ pub enum ConnectionState {
     Closed,
 }
 
+impl ConnectionState {
+    /// The `state` label of the `warren_connections` gauge; a closed connection counts
+    /// in none.
+    pub(crate) fn gauge_label(&self) -> Option<&'static str> {
+        match self {
+            ConnectionState::Connecting { .. } => Some("connecting"),
+            ConnectionState::Connected { .. } => Some("connected"),
+            ConnectionState::Blocked { .. } => Some("blocked"),
+            ConnectionState::BackingOff { .. } => Some("backing_off"),
+            ConnectionState::Closed => None,
+        }
+    }
+}
+
 /// Sent to every subscriber when a connection's state changes.
 #[derive(Debug, Clone, Message)]
 #[rtype(result = "()")]

@@ -39,7 +39,7 @@ use super::received_notification::{Notification, NotificationResult};
 use crate::Error;
 use crate::broker::{Acker, Delivery};
 use crate::channel::Consuming;
-use crate::connection::HostConnection;
+use crate::connection::{BrokerAt, BrokerMoved, HostConnection};
 use crate::delivery::{DeliveryId, decode_delivery, loggable, reject_without_requeue};
 use crate::instruments;
 use crate::lifecycle::{Incoming, Lifecycle};
@@ -66,6 +66,8 @@ pub struct NotificationListenerActor {
     restarts: u64,
     received: u64,
     rejected: u64,
+    /// Where the connection is, for the spans.
+    broker: Option<BrokerAt>,
 }
 
 impl NotificationListenerActor {
@@ -90,6 +92,7 @@ impl NotificationListenerActor {
             restarts: 0,
             received: 0,
             rejected: 0,
+            broker: None,
         }
     }
 
@@ -128,6 +131,7 @@ impl NotificationListenerActor {
     fn on_delivery(&mut self, delivery: Delivery, ctx: &mut Context<Self>) {
         if self.lifecycle.is_stopping() {
             // Stopping: give it back for another listener.
+            instruments::requeued("notification_listener");
             let acker = delivery.acker.clone();
             actix::spawn(async move {
                 let _ = acker.nack(true).await;
@@ -164,7 +168,7 @@ impl NotificationListenerActor {
                 let endpoints = self.endpoints.clone();
                 let allow_requeue = self.allow_requeue;
                 let me = ctx.address();
-                let span = process_span(&delivery, &notification);
+                let span = process_span(&delivery, &notification, self.broker.as_ref());
                 let metered = instruments::enabled().then(|| delivery.exchange.as_str().to_owned());
                 let started = std::time::Instant::now();
                 actix::spawn(
@@ -231,11 +235,16 @@ impl NotificationListenerActor {
 }
 
 /// The `process` span of a notification (see [`crate::telemetry`]).
-fn process_span(delivery: &Delivery, notification: &Notification) -> Span {
+fn process_span(
+    delivery: &Delivery,
+    notification: &Notification,
+    broker: Option<&BrokerAt>,
+) -> Span {
     let span = telemetry::process_span(
         delivery.exchange.as_str(),
         delivery.routing_key.as_str(),
         delivery.data.len(),
+        broker,
     );
     if !span.is_disabled() {
         span.record("messaging.message.id", notification.message_id.as_str());
@@ -244,6 +253,14 @@ fn process_span(delivery: &Delivery, notification: &Notification) -> Span {
     }
     trace_context::parent(&span, &delivery.properties);
     span
+}
+
+impl Handler<BrokerMoved> for NotificationListenerActor {
+    type Result = ();
+
+    fn handle(&mut self, moved: BrokerMoved, _ctx: &mut Context<Self>) {
+        self.broker = moved.0;
+    }
 }
 
 impl Actor for NotificationListenerActor {

@@ -12,7 +12,7 @@ use super::listener::{
 };
 use super::notification_endpoint::NotificationEndpoint;
 use crate::Error;
-use crate::connection::HostConnection;
+use crate::connection::{HostConnection, WatchBroker};
 use crate::settings::ListenerSettings;
 
 /// How a listener consumes: pool, requeue, batching.
@@ -143,6 +143,7 @@ pub(crate) fn launch_listener(
         None => None,
     };
     let allow_requeue = options.allow_requeue;
+    let watched = connection.clone();
     let build = move |_: &mut actix::Context<NotificationListenerActor>| {
         NotificationListenerActor::new(
             settings,
@@ -157,6 +158,7 @@ pub(crate) fn launch_listener(
         Some(site) => Supervisor::start_in_arbiter(site, build),
         None => Supervisor::start(build),
     };
+    watched.do_send(WatchBroker(actor.clone().recipient().downgrade()));
     Ok(NotificationListener { actor })
 }
 

@@ -77,6 +77,7 @@ pub(crate) async fn dispatch_batch(
 /// rule: without `allow_requeue`, a requeue result is acknowledged).
 pub(crate) async fn settle(acker: &Acker, result: NotificationResult, allow_requeue: bool) {
     let outcome = if result == NotificationResult::Requeue && allow_requeue {
+        crate::instruments::requeued("notification_listener");
         acker.nack(true).await
     } else {
         acker.ack().await

@@ -30,7 +30,7 @@ use warren_core::{
 
 use crate::Error;
 use crate::channel::Outgoing;
-use crate::connection::{HostConnection, OpenChannel};
+use crate::connection::{BrokerAt, BrokerMoved, HostConnection, OpenChannel};
 use crate::instruments;
 use crate::outgoing::to_amqp;
 use crate::pool::ChannelPool;
@@ -67,6 +67,8 @@ impl Message for Notify {
 /// The notifier actor; see the module docs.
 pub struct NotifierActor {
     parts: Rc<NotifierParts>,
+    /// Where the connection is, for the spans.
+    broker: Option<BrokerAt>,
 }
 
 /// What every notification uses.
@@ -88,7 +90,16 @@ impl NotifierActor {
                 pool,
                 connection,
             }),
+            broker: None,
         }
+    }
+}
+
+impl Handler<BrokerMoved> for NotifierActor {
+    type Result = ();
+
+    fn handle(&mut self, moved: BrokerMoved, _ctx: &mut Context<Self>) {
+        self.broker = moved.0;
     }
 }
 
@@ -135,7 +146,12 @@ async fn declare_fallback(
     result
 }
 
-async fn notify(parts: Rc<NotifierParts>, msg: Notify, caller: Span) -> Result<(), Error> {
+async fn notify(
+    parts: Rc<NotifierParts>,
+    msg: Notify,
+    caller: Span,
+    broker: Option<BrokerAt>,
+) -> Result<(), Error> {
     let settings = &parts.settings;
     let mut target = Target::new("");
     target.exchange = msg.exchange;
@@ -191,7 +207,7 @@ async fn notify(parts: Rc<NotifierParts>, msg: Notify, caller: Span) -> Result<(
                 reason: e.to_string(),
             }
         })?;
-        let span = telemetry::send_span(&caller, "notify", || exchange.clone());
+        let span = telemetry::send_span(&caller, "notify", || exchange.clone(), broker.as_ref());
         telemetry::record_destination(&span, &routing_key, body.len());
         let outgoing = Arc::new(Outgoing {
             exchange: exchange.clone(),
@@ -247,7 +263,8 @@ impl Handler<FromCaller<Notify>> for NotifierActor {
     type Result = ResponseFuture<Result<(), Error>>;
 
     fn handle(&mut self, msg: FromCaller<Notify>, _ctx: &mut Context<Self>) -> Self::Result {
-        Box::pin(notify(self.parts.clone(), msg.message, msg.caller))
+        let broker = self.broker.clone();
+        Box::pin(notify(self.parts.clone(), msg.message, msg.caller, broker))
     }
 }
 

@@ -50,6 +50,13 @@ pub(crate) enum Route {
     Wait,
 }
 
+/// A pool's channels by whether they carry publishes (for the metrics).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Occupancy {
+    pub(crate) in_use: usize,
+    pub(crate) idle: usize,
+}
+
 /// The bookkeeping of one pool.
 #[derive(Debug)]
 pub(crate) struct PoolBook {
@@ -168,6 +175,16 @@ impl PoolBook {
             }
             !done
         });
+    }
+
+    /// How many channels carry publishes awaiting their confirms, and how many carry
+    /// none (retiring ones still settling count as in use).
+    pub(crate) fn occupancy(&self) -> Occupancy {
+        let in_use = self.channels.iter().filter(|s| s.in_flight > 0).count();
+        Occupancy {
+            in_use,
+            idle: self.channels.len() - in_use,
+        }
     }
 
     /// Channels that exist (including retiring ones still settling).
@@ -299,6 +316,23 @@ mod tests {
         let mut book = PoolBook::new(limits(1, 0, 0));
         assert_eq!(route(&mut book, now), Route::Create(1));
         assert_eq!(route(&mut book, now), Route::Wait);
+    }
+
+    #[test]
+    fn occupancy_counts_channels_with_publishes_in_flight_as_in_use() {
+        let mut book = PoolBook::new(limits(2, 0, 1));
+        assert_eq!(book.occupancy(), Occupancy::default());
+        let now = Instant::now();
+        let mut retire = Vec::new();
+        let Route::Create(first) = book.route(now, false, &mut retire) else {
+            panic!("the first publish opens a channel");
+        };
+        book.route(now, false, &mut retire);
+        assert_eq!(book.occupancy(), Occupancy { in_use: 2, idle: 0 });
+        book.settled(first, false, now, &mut retire);
+        assert_eq!(book.occupancy(), Occupancy { in_use: 1, idle: 1 });
+        book.clear();
+        assert_eq!(book.occupancy(), Occupancy::default());
     }
 
     #[test]

@@ -26,10 +26,10 @@ use std::time::{Duration, Instant};
 use actix::prelude::*;
 use tokio::sync::oneshot;
 
-use super::book::{ChannelId, PoolBook, PoolLimits, Route};
-use crate::Error;
+use super::book::{ChannelId, Occupancy, PoolBook, PoolLimits, Route};
 use crate::channel::{ChannelActor, ChannelSettings, CloseChannel, Publish, PublishFailure};
 use crate::connection::HostConnection;
+use crate::{Error, instruments};
 
 /// What the pool needs when it is built.
 #[derive(Debug, Clone, Copy)]
@@ -58,6 +58,8 @@ struct Books {
     book: PoolBook,
     channels: HashMap<ChannelId, Addr<ChannelActor>>,
     waiting: VecDeque<Waiting>,
+    /// What this pool counts in the `warren_pool_channels` gauge.
+    gauged: Occupancy,
 }
 
 type SharedBooks = Rc<RefCell<Books>>;
@@ -70,7 +72,23 @@ impl Books {
             book: PoolBook::new(settings.limits),
             channels: HashMap::new(),
             waiting: VecDeque::new(),
+            gauged: Occupancy::default(),
         }))
+    }
+
+    /// Bring the `warren_pool_channels` gauge up to date with the book.
+    fn gauge(&mut self) {
+        if instruments::enabled() {
+            self.regauge(self.book.occupancy());
+        }
+    }
+
+    fn regauge(&mut self, now: Occupancy) {
+        let change = |now: usize, was: usize| now as i64 - was as i64;
+        let in_use = change(now.in_use, self.gauged.in_use);
+        let idle = change(now.idle, self.gauged.idle);
+        instruments::pool_channels(in_use, idle);
+        self.gauged = now;
     }
 
     /// The channel for the next publish, opening one if the book says so.
@@ -78,6 +96,7 @@ impl Books {
         let mut retire = Vec::new();
         let route = self.book.route(Instant::now(), alone, &mut retire);
         self.retire(retire);
+        self.gauge();
         let id = match route {
             Route::Use(id) => id,
             Route::Create(id) => {
@@ -110,6 +129,7 @@ impl Books {
     fn clear(&mut self) {
         let ids = self.book.clear();
         self.retire(ids);
+        self.gauge();
         self.channels.clear();
         self.waiting.clear();
     }
@@ -134,6 +154,13 @@ impl Books {
     }
 }
 
+impl Drop for Books {
+    /// A pool that goes away (its transport closed) leaves the gauge.
+    fn drop(&mut self) {
+        self.regauge(Occupancy::default());
+    }
+}
+
 /// Send `publish` on channel `id`; the books learn when it is settled, and hand the
 /// room it leaves to the publishes waiting.
 fn forward(
@@ -150,6 +177,7 @@ fn forward(
             let mut retire = Vec::new();
             books.book.settled(id, alone, Instant::now(), &mut retire);
             books.retire(retire);
+            books.gauge();
         }
         serve_waiting(&books);
         // The channel's arbiter went away with the confirm outstanding.

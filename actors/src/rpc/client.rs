@@ -27,7 +27,7 @@ use warren_core::{
 use super::reply_waiter::{ExpectReply, ForgetReply, ReplyWaiter};
 use crate::Error;
 use crate::channel::Outgoing;
-use crate::connection::{HostConnection, unavailable_or};
+use crate::connection::{BrokerAt, BrokerMoved, HostConnection, unavailable_or};
 use crate::declare::declare_rpc_exchange;
 use crate::instruments;
 use crate::outgoing;
@@ -92,6 +92,8 @@ impl Message for Cast {
 /// The RPC client actor; see the module docs.
 pub struct RpcClientActor {
     parts: Rc<ClientParts>,
+    /// Where the connection is, for the spans.
+    broker: Option<BrokerAt>,
 }
 
 /// What every call and cast of the client uses.
@@ -116,7 +118,16 @@ impl RpcClientActor {
                 connection,
                 reply_waiter,
             }),
+            broker: None,
         }
+    }
+}
+
+impl Handler<BrokerMoved> for RpcClientActor {
+    type Result = ();
+
+    fn handle(&mut self, moved: BrokerMoved, _ctx: &mut Context<Self>) {
+        self.broker = moved.0;
     }
 }
 
@@ -344,10 +355,11 @@ fn request_span(
     caller: &Span,
     operation: &'static str,
     settings: &ClientSettings,
+    broker: Option<&BrokerAt>,
     target: &Target,
     method: &str,
 ) -> Span {
-    let span = telemetry::send_span(caller, operation, || destination(settings, target));
+    let span = telemetry::send_span(caller, operation, || destination(settings, target), broker);
     telemetry::record_request(
         &span,
         &target.topic,
@@ -399,7 +411,8 @@ impl Handler<FromCaller<Call>> for RpcClientActor {
             caller,
         } = msg;
         let settings = &self.parts.settings;
-        let span = request_span(&caller, "call", settings, &msg.target, &msg.method);
+        let broker = self.broker.as_ref();
+        let span = request_span(&caller, "call", settings, broker, &msg.target, &msg.method);
         let metered = metered_destination(settings, &msg.target);
         let work = call(self.parts.clone(), msg, span.clone());
         Box::pin(traced(span, "call", metered, work))
@@ -424,7 +437,15 @@ impl Handler<FromCaller<Cast>> for RpcClientActor {
         } = msg;
         let operation = if msg.target.fanout { "fanout" } else { "cast" };
         let settings = &self.parts.settings;
-        let span = request_span(&caller, operation, settings, &msg.target, &msg.method);
+        let broker = self.broker.as_ref();
+        let span = request_span(
+            &caller,
+            operation,
+            settings,
+            broker,
+            &msg.target,
+            &msg.method,
+        );
         let metered = metered_destination(settings, &msg.target);
         let work = cast(self.parts.clone(), msg, span.clone());
         Box::pin(traced(span, operation, metered, work))

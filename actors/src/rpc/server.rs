@@ -49,7 +49,7 @@ use super::endpoint::Ready;
 use crate::Error;
 use crate::broker::{Acker, BrokerChannel, Delivery};
 use crate::channel::{Consuming, Outgoing};
-use crate::connection::HostConnection;
+use crate::connection::{BrokerAt, BrokerMoved, HostConnection};
 use crate::delivery::{
     DeliveryId, IncomingProperties, Undecodable, decode_delivery, loggable, reject_without_requeue,
 };
@@ -88,6 +88,8 @@ pub struct RpcServerActor {
     received: u64,
     rejected: u64,
     refused: u64,
+    /// Where the connection is, for the spans.
+    broker: Option<BrokerAt>,
 }
 
 impl RpcServerActor {
@@ -117,6 +119,7 @@ impl RpcServerActor {
             received: 0,
             rejected: 0,
             refused: 0,
+            broker: None,
         }
     }
 
@@ -171,6 +174,7 @@ impl RpcServerActor {
     fn on_delivery(&mut self, no_ack: bool, delivery: Delivery, ctx: &mut Context<Self>) {
         if self.lifecycle.is_stopping() && !no_ack {
             // Stopping: hand the request back to the broker for another server.
+            instruments::requeued("rpc_server");
             let acker = delivery.acker.clone();
             actix::spawn(async move {
                 let _ = acker.nack(true).await;
@@ -303,6 +307,7 @@ impl RpcServerActor {
             delivery.exchange.as_str(),
             delivery.routing_key.as_str(),
             delivery.data.len(),
+            self.broker.as_ref(),
         );
         telemetry::record_request(
             &span,
@@ -478,6 +483,14 @@ async fn send_reply(
         }
         Err(e) => tracing::warn!(%correlation_id, error = %e, "reply not delivered"),
         Ok(()) => {}
+    }
+}
+
+impl Handler<BrokerMoved> for RpcServerActor {
+    type Result = ();
+
+    fn handle(&mut self, moved: BrokerMoved, _ctx: &mut Context<Self>) {
+        self.broker = moved.0;
     }
 }
 

@@ -9,7 +9,7 @@ use super::dispatcher::Dispatcher;
 use super::endpoint::Endpoint;
 use super::server::{RpcServerActor, ServerCounts, ServerStats, StopServer, WhenReady};
 use crate::Error;
-use crate::connection::HostConnection;
+use crate::connection::{HostConnection, WatchBroker};
 use crate::pool::ChannelPool;
 use crate::settings::ServerSettings;
 
@@ -79,6 +79,7 @@ pub(crate) fn launch_server(
         topic,
         server,
     };
+    let watched = connection.clone();
     let build = move |_: &mut actix::Context<RpcServerActor>| {
         RpcServerActor::new(settings, connection, pool, names, dispatcher)
     };
@@ -86,6 +87,7 @@ pub(crate) fn launch_server(
         Some(site) => Supervisor::start_in_arbiter(site, build),
         None => Supervisor::start(build),
     };
+    watched.do_send(WatchBroker(actor.clone().recipient().downgrade()));
     Ok(RpcServer { actor })
 }
 

@@ -27,7 +27,7 @@ use warren_core::{Config, Target};
 use crate::Error;
 use crate::connection::{
     CloseConnection, ConnectionState, ConnectionStateChanged, HostConnection, OpenChannel,
-    SubscribeState, unavailable_or,
+    SubscribeState, WatchBroker, unavailable_or,
 };
 use crate::notify::{NotificationBufferActor, NotifierActor};
 use crate::pool::ChannelPool;
@@ -173,6 +173,7 @@ impl TransportBuilder {
                 RpcClientActor::new(settings, pool, connection, waiter)
             })
         };
+        connection.do_send(WatchBroker(client.clone().recipient().downgrade()));
         // Notifications and their listeners use the notification transport: this
         // connection, or one of their own when [oslo_messaging_notifications]
         // transport_url is set (oslo's get_notification_transport).
@@ -192,9 +193,12 @@ impl TransportBuilder {
                 Some(bus) => (bus.pool.clone(), bus.connection.clone()),
                 None => (pool.clone(), connection.clone()),
             };
-            Supervisor::start_in_arbiter(&site, move |_| {
+            let watched = connection.clone();
+            let notifier = Supervisor::start_in_arbiter(&site, move |_| {
                 NotifierActor::new(settings, pool, connection)
-            })
+            });
+            watched.do_send(WatchBroker(notifier.clone().recipient().downgrade()));
+            notifier
         };
         let notification_buffer = {
             let notifier = notifier.clone();

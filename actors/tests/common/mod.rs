@@ -54,11 +54,17 @@ impl Server {
     }
 
     pub fn start_with(topic: &str, extra: &[&str]) -> Self {
+        Self::start_with_env(topic, extra, &[])
+    }
+
+    /// [`Server::start_with`], with `env` added to the process's environment.
+    pub fn start_with_env(topic: &str, extra: &[&str], env: &[(&str, &str)]) -> Self {
         use std::io::{BufRead, BufReader};
         let mut child = warren()
             .args(["serve", "--transport-url", URL, "--topic", topic])
             .args(["--server", "s1"])
             .args(extra)
+            .envs(env.iter().copied())
             .stderr(std::process::Stdio::piped())
             .spawn()
             .expect("start warren serve");

@@ -17,6 +17,7 @@ use warren::{Context, Priority};
 
 use crate::EXIT_INVALID_INPUT;
 use crate::connect_args::{ConnectArgs, ConnectTimeout};
+use crate::metrics_args::MetricsArgs;
 use crate::target_args::TargetArgs;
 
 /// What to send.
@@ -57,6 +58,8 @@ pub struct BenchArgs {
     /// once buffered, and the run ends once the buffer has drained.
     #[arg(long)]
     buffered: bool,
+    #[command(flatten)]
+    metrics: MetricsArgs,
 }
 
 /// Run the load and print the summary.
@@ -76,6 +79,10 @@ pub fn run(args: &BenchArgs) -> ExitCode {
             return ExitCode::from(EXIT_INVALID_INPUT);
         }
     };
+    if let Err(e) = args.metrics.install("bench") {
+        eprintln!("warren bench: {e}");
+        return ExitCode::from(EXIT_INVALID_INPUT);
+    }
     actix::System::new().block_on(async {
         let transport = match args.connect.transport("bench") {
             Ok(t) => t,

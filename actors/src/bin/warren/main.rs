@@ -1,6 +1,5 @@
 //! The `warren` command-line tool: one subcommand per module of this folder.
 
-use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -11,10 +10,13 @@ mod config_cmd;
 mod connect_args;
 mod drain_args;
 mod listen_cmd;
+mod logging;
 mod metrics_args;
 mod notify_cmd;
 mod serve_cmd;
 mod target_args;
+#[cfg(feature = "otlp")]
+mod trace_export;
 
 /// Exit status for invalid input (a bad transport URL, configuration file or option).
 const EXIT_INVALID_INPUT: u8 = 2;
@@ -48,29 +50,15 @@ enum Command {
 
 fn main() -> ExitCode {
     let command = Cli::parse().command;
-    // lapin logs each broker-closed channel at ERROR, including the expected 404 of a
-    // first publish to a missing exchange (warren then declares it and retries), and
-    // each returned message at WARN with its whole body, including the expected
-    // return of a first notification to a topic without a queue (store and forward).
-    // warren reports real failures itself, without bodies.
-    let quiet_lapin = "lapin::channel=off,lapin::returned_messages=off";
-    // `[oslo_messaging_notifications] driver = log` writes its lines here: shown, as
-    // they are what that driver is for.
-    let defaults = format!("warn,warren::notification=info,{quiet_lapin}");
-    let default_filter = match command {
-        // Long-running: also say when the connection comes up (again).
-        Command::Serve(_) | Command::Listen(_) => format!("{defaults},warren::connection=info"),
-        _ => defaults,
+    let long_running = matches!(command, Command::Serve(_) | Command::Listen(_));
+    let logging = match logging::install(long_running) {
+        Ok(logging) => logging,
+        Err(e) => {
+            eprintln!("warren: {e}");
+            return ExitCode::from(EXIT_INVALID_INPUT);
+        }
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_env("WARREN_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        // Colour codes only for a person at a terminal, not in a log file or a pipe.
-        .with_ansi(std::io::stderr().is_terminal())
-        .init();
-    match command {
+    let status = match command {
         Command::Config(args) => config_cmd::run(&args),
         Command::Serve(args) => serve_cmd::run(&args),
         Command::Call(args) => call_cmd::run_call(&args),
@@ -78,5 +66,7 @@ fn main() -> ExitCode {
         Command::Notify(args) => notify_cmd::run(&args),
         Command::Listen(args) => listen_cmd::run(&args),
         Command::Bench(args) => bench_cmd::run(&args),
-    }
+    };
+    logging.finish();
+    status
 }

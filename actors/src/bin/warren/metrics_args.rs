@@ -1,4 +1,5 @@
-//! `--metrics-addr`: Prometheus metrics of `warren serve` and `warren listen`.
+//! `--metrics-addr`: Prometheus metrics of `warren serve`, `warren listen` and
+//! `warren bench`.
 
 use std::net::SocketAddr;
 
