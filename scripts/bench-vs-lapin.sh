@@ -40,25 +40,33 @@ executable() {
             and (.target.kind | contains([$kind])) and .executable != null) | .executable'
 }
 
-echo "bench-vs-lapin: building release binaries" >&2
-warren=$(cargo build --release -p warren --bin warren --message-format=json | executable warren bin)
-traced=""
 if [[ -n $TELEMETRY ]]; then
   command -v python3 >/dev/null || { echo "bench-vs-lapin: TELEMETRY needs python3" >&2; exit 1; }
-  # Built after the plain binary, which cargo would otherwise overwrite.
-  cp "$warren" "$warren.plain"
-  warren="$warren.plain"
-  traced=$(cargo build --release -p warren --bin warren --features otlp --message-format=json |
-    executable warren bin)
-  [[ -x $traced ]] || { echo "bench-vs-lapin: build found no traced binary" >&2; exit 1; }
 fi
-baseline=$(cargo bench -p warren --bench baseline --no-run --message-format=json |
-  executable baseline bench)
-[[ -x $warren && -x $baseline ]] || { echo "bench-vs-lapin: build found no binaries" >&2; exit 1; }
-
 topic="bench-vs-lapin-$$"
 notify_topic="bench-vs-lapin-notify-$$"
 work=$(mktemp -d)
+
+# Each cargo build links its `warren` to the same path (the bench build too, without
+# features), so each binary is copied away as soon as it is built.
+echo "bench-vs-lapin: building release binaries" >&2
+baseline=$(cargo bench -p warren --bench baseline --no-run --message-format=json |
+  executable baseline bench)
+built=$(cargo build --release -p warren --bin warren --message-format=json | executable warren bin)
+[[ -x $baseline && -x $built ]] || { echo "bench-vs-lapin: build found no binaries" >&2; exit 1; }
+warren="$work/warren"
+cp "$built" "$warren"
+traced=""
+if [[ -n $TELEMETRY ]]; then
+  built=$(cargo build --release -p warren --bin warren --features otlp --message-format=json |
+    executable warren bin)
+  [[ -x $built ]] || { echo "bench-vs-lapin: build found no traced binary" >&2; exit 1; }
+  traced="$work/warren-traced"
+  cp "$built" "$traced"
+  grep -qa "cannot export traces" "$traced" ||
+    { echo "bench-vs-lapin: the traced binary has no OTLP export" >&2; exit 1; }
+fi
+
 serve_pid=""
 traced_pid=""
 sink_pid=""

@@ -18,14 +18,25 @@
 //! | `warren_connections` | gauge | `state` (`connecting`, `connected`, `blocked`, `backing_off`) |
 //! | `warren_pool_channels` | gauge | `state` (`in_use`, `idle`) |
 
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use metrics::{Label, counter, gauge, histogram};
+use metrics::{Gauge, Label, counter, gauge, histogram};
 
 /// Whether a service asked for metrics ([`enable_metrics`]): until then nothing is
 /// recorded, and nothing is allocated for it.
 static ENABLED: AtomicBool = AtomicBool::new(false);
+
+/// The gauges moved several times per message, registered once by [`enable_metrics`]
+/// so that an update is an atomic add rather than a lookup in the recorder.
+struct Hot {
+    calls_waiting: Gauge,
+    pool_in_use: Gauge,
+    pool_idle: Gauge,
+}
+
+static HOT: OnceLock<Hot> = OnceLock::new();
 
 /// Whether metrics are recorded.
 pub(crate) fn enabled() -> bool {
@@ -125,8 +136,8 @@ pub(crate) fn connection_recovered() {
 
 /// `change` more (or fewer) calls wait for their reply.
 pub(crate) fn calls_waiting(change: f64) {
-    if enabled() {
-        gauge!("warren_calls_waiting").increment(change);
+    if let Some(hot) = HOT.get() {
+        hot.calls_waiting.increment(change);
     }
 }
 
@@ -163,14 +174,14 @@ pub(crate) fn connection_state(from: Option<&'static str>, to: Option<&'static s
 /// `in_use` more (or fewer) publisher channels carry publishes awaiting their
 /// confirms, and `idle` more (or fewer) carry none.
 pub(crate) fn pool_channels(in_use: i64, idle: i64) {
-    if !enabled() {
+    let Some(hot) = HOT.get() else {
         return;
-    }
+    };
     if in_use != 0 {
-        gauge!("warren_pool_channels", "state" => "in_use").increment(in_use as f64);
+        hot.pool_in_use.increment(in_use as f64);
     }
     if idle != 0 {
-        gauge!("warren_pool_channels", "state" => "idle").increment(idle as f64);
+        hot.pool_idle.increment(idle as f64);
     }
 }
 
@@ -180,6 +191,11 @@ pub(crate) fn pool_channels(in_use: i64, idle: i64) {
 /// `warren_connections` from its next change); until then warren records nothing and
 /// pays nothing for it.
 pub fn enable_metrics() {
+    HOT.get_or_init(|| Hot {
+        calls_waiting: gauge!("warren_calls_waiting"),
+        pool_in_use: gauge!("warren_pool_channels", "state" => "in_use"),
+        pool_idle: gauge!("warren_pool_channels", "state" => "idle"),
+    });
     ENABLED.store(true, Ordering::Relaxed);
     use metrics::{Unit, describe_counter, describe_gauge, describe_histogram};
     describe_histogram!(
