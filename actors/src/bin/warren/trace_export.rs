@@ -69,8 +69,16 @@ impl TraceExport {
     {
         let tracer = self.provider.tracer("warren");
         let messaging = Targets::new().with_target(warren::SPAN_TARGET, tracing::Level::INFO);
+        // The layer's extras (source location, thread, target, busy and idle times,
+        // an OpenTelemetry context made current on every poll) cost on each span and
+        // say nothing about a message; the messaging attributes are all there is.
         tracing_opentelemetry::layer()
             .with_tracer(tracer)
+            .with_location(false)
+            .with_threads(false)
+            .with_target(false)
+            .with_tracked_inactivity(false)
+            .with_context_activation(false)
             .with_filter(messaging)
     }
 
