@@ -26,8 +26,11 @@ use tracing::field::Empty;
 
 use actix::Message;
 
+use std::time::Instant;
+
 use crate::Error;
 use crate::connection::BrokerAt;
+use crate::instruments;
 
 /// A message with the span of the code that sent it, so that the span of the work it
 /// asks for is a child of the caller's (an actor's handler runs in a task of its own,
@@ -179,6 +182,26 @@ pub(crate) fn record_request(
 
 /// `error.type` of a failed operation: the [`Error`] variant, or for a remote
 /// exception its class.
+/// A client operation (`call`, `cast`, `fanout`, `notify`) to `destination` (when
+/// metrics are recorded) started at `started` ended with `result`: its error on its
+/// span, its duration in the metrics.
+pub(crate) fn operation_ended<T>(
+    span: &Span,
+    operation: &'static str,
+    destination: Option<&str>,
+    started: Instant,
+    result: &Result<T, Error>,
+) {
+    let error = result.as_ref().err();
+    if let Some(e) = error {
+        record_error(span, e);
+    }
+    if let Some(destination) = destination {
+        let error_type = error.map(error_type_of);
+        instruments::client_operation(operation, destination, started.elapsed(), error_type);
+    }
+}
+
 pub(crate) fn record_error(span: &Span, error: &Error) {
     if span.is_disabled() {
         return;

@@ -3,20 +3,12 @@
 
 mod common;
 
-use common::{Server, URL, require_broker, unique, warren};
+use common::{Server, echo_call, free_port, require_broker, unique, warren};
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 
 const CALLS: usize = 5;
-
-/// A free port of 127.0.0.1 (released again for the process under test).
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port()
-}
 
 /// The Prometheus text at `http://127.0.0.1:<port>/metrics`.
 fn scrape(port: u16) -> String {
@@ -48,12 +40,8 @@ fn served_calls_are_counted_in_the_scraped_metrics() {
     let port = free_port();
     let metrics_addr = format!("127.0.0.1:{port}");
     let _serve = Server::start_with(&topic, &["--metrics-addr", &metrics_addr]);
-    for i in 0..CALLS {
-        let out = warren()
-            .args(["call", "--transport-url", URL, "--topic", &topic, "echo"])
-            .args(["--args", &format!(r#"{{"value": {i}}}"#)])
-            .output()
-            .expect("run warren call");
+    for i in 0..CALLS as i64 {
+        let out = echo_call(&topic, i).output().expect("run warren call");
         assert!(
             out.status.success(),
             "{}",

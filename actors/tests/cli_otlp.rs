@@ -15,7 +15,7 @@ use std::net::{TcpListener, TcpStream};
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::time::{Duration, Instant};
 
-use common::{Server, URL, require_broker, unique, warren};
+use common::{Server, URL, echo_call, free_port, require_broker, unique, warren};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
 use prost::Message;
@@ -169,9 +169,7 @@ fn a_cli_call_and_its_handling_by_warren_serve_are_one_exported_trace() {
     let serve_env = env("otlp-test-server");
     let serve_env: Vec<(&str, &str)> = serve_env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let _serve = Server::start_with_env(&topic, &[], &serve_env);
-    let out = warren()
-        .args(["call", "--transport-url", URL, "--topic", &topic, "echo"])
-        .args(["--args", r#"{"value": 7}"#])
+    let out = echo_call(&topic, 7)
         .envs(env("otlp-test-client"))
         .output()
         .expect("run warren call");
@@ -225,13 +223,12 @@ fn an_unreachable_collector_is_reported_once_and_the_call_still_succeeds() {
     let topic = unique("cli-otlp-down");
     let _serve = Server::start(&topic);
     // A port that was free a moment ago: nothing listens there.
-    let closed = TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port");
-    let out = warren()
-        .args(["call", "--transport-url", URL, "--topic", &topic, "echo"])
-        .args(["--args", r#"{"value": 7}"#])
-        .env("OTEL_EXPORTER_OTLP_ENDPOINT", format!("http://{closed}"))
+    let closed = free_port();
+    let out = echo_call(&topic, 7)
+        .env(
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
+            format!("http://127.0.0.1:{closed}"),
+        )
         .output()
         .expect("run warren call");
     let stderr = String::from_utf8_lossy(&out.stderr);

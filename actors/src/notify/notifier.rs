@@ -245,14 +245,12 @@ async fn notify(
             })
             .instrument(span.clone())
             .await;
-        let error_type = sent.as_ref().err().map(telemetry::error_type_of);
-        instruments::client_operation("notify", &exchange, started.elapsed(), error_type);
-
+        let metered = Some(exchange.as_str()).filter(|_| instruments::enabled());
+        telemetry::operation_ended(&span, "notify", metered, started, &sent);
         if sent.is_ok() {
             instruments::sent("notify", &exchange);
         }
         sent.inspect_err(|e| {
-            telemetry::record_error(&span, e);
             tracing::warn!(%routing_key, error = %e, after = ?started.elapsed(), "notification not delivered");
         })?;
     }

@@ -381,13 +381,7 @@ async fn traced<T>(
 ) -> Result<T, Error> {
     let started = Instant::now();
     let result = work.instrument(span.clone()).await;
-    if let Err(e) = &result {
-        telemetry::record_error(&span, e);
-    }
-    if let Some(destination) = destination {
-        let error_type = result.as_ref().err().map(telemetry::error_type_of);
-        instruments::client_operation(operation, &destination, started.elapsed(), error_type);
-    }
+    telemetry::operation_ended(&span, operation, destination.as_deref(), started, &result);
     result
 }
 

@@ -6,6 +6,24 @@ use std::net::TcpStream;
 use std::process::Command;
 use std::time::Duration;
 
+/// `warren call` of `echo` with `value` on `topic` (more options or environment may
+/// be added before it runs).
+pub fn echo_call(topic: &str, value: i64) -> Command {
+    let mut call = warren();
+    call.args(["call", "--transport-url", URL, "--topic", topic, "echo"])
+        .args(["--args", &format!(r#"{{"value": {value}}}"#)]);
+    call
+}
+
+/// A port of 127.0.0.1 that was free a moment ago (released again for the process
+/// under test).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
 /// The broker the CLI tests use.
 pub const URL: &str = "pika://guest:guest@127.0.0.1:5672/";
 
